@@ -1,0 +1,138 @@
+/* app.c - wires config -> plan -> pools -> loop -> listeners, and stops cleanly. */
+/* SPDX-License-Identifier: MIT */
+#include "app/app.h"
+#include "app/admin.h"
+#include "app/budget.h"
+#include "base/log.h"
+#include "base/metric.h"
+#include "ev/ev.h"
+#include "port.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+struct app {
+	const struct kl_conf *conf;
+	struct kl_plan plan;
+	struct kl_ev ev;
+	struct kl_admin admin;
+	int sigfd;
+	int stopping;
+	uint64_t started_ms, stop_deadline;
+	struct kl_metric rss, threads, uptime, limit, planned;
+};
+
+/* Large (the plan holds every pool's bookkeeping), so not on the stack. */
+static struct app app;
+
+static void collect(void *ud)
+{
+	struct app *a = ud;
+
+	kl_metric_set(&a->rss, kp_rss_bytes());
+	kl_metric_set(&a->threads, (uint64_t)KL_MAX(kp_thread_count(), 0));
+	kl_metric_set(&a->uptime, (kl_ev_now(&a->ev) - a->started_ms) / 1000);
+}
+
+static void register_process_metrics(struct app *a)
+{
+	kl_metric_init(&a->rss, "kinglet_rss_bytes", "Resident set size of the process.", KL_METRIC_GAUGE, "%s", "");
+	kl_metric_init(&a->threads, "kinglet_threads", "Threads in the process (always 1).", KL_METRIC_GAUGE, "%s", "");
+	kl_metric_init(&a->uptime, "kinglet_uptime_seconds", "Seconds since start.", KL_METRIC_GAUGE, "%s", "");
+	kl_metric_init(&a->limit, "kinglet_memory_limit_bytes", "Configured memory_limit.", KL_METRIC_GAUGE, "%s", "");
+	kl_metric_init(&a->planned, "kinglet_memory_plan_bytes", "Bytes reserved by the pool plan.", KL_METRIC_GAUGE, "%s", "");
+	kl_metric_set(&a->limit, a->conf->memory_limit);
+	kl_metric_set(&a->planned, a->plan.total);
+	kl_metric_register(&a->rss);
+	kl_metric_register(&a->threads);
+	kl_metric_register(&a->uptime);
+	kl_metric_register(&a->limit);
+	kl_metric_register(&a->planned);
+}
+
+static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
+{
+	struct app *a = ud;
+	unsigned bits = kp_signal_take();
+
+	if (bits & KP_SIG_HUP)
+		kl_log(KL_LOG_INFO, "SIGHUP: logs go to stderr, nothing to reopen");
+	if ((bits & KP_SIG_TERM) && !a->stopping) {
+		a->stopping = 1;
+		a->stop_deadline = kl_ev_now(ev) + a->conf->shutdown_grace_ms;
+		kl_log(KL_LOG_INFO, "stopping: no new connections, %u ms for in-flight work",
+		       a->conf->shutdown_grace_ms);
+		if (a->conf->admin_enabled)
+			kl_admin_stop(&a->admin);
+	} else if ((bits & KP_SIG_TERM) && a->stopping) {
+		kl_log(KL_LOG_INFO, "second stop signal: exiting now");
+		a->stop_deadline = kl_ev_now(ev);
+	}
+}
+
+static unsigned in_flight(const struct app *a)
+{
+	return a->conf->admin_enabled ? a->admin.active : 0;
+}
+
+/* see app.h */
+int kl_app_run(const struct kl_conf *c)
+{
+	char err[KL_ERRLEN], plan_text[8192];
+	struct kl_pool *pool;
+	struct rlimit rl;
+	struct app *a = &app;
+
+	memset(a, 0, sizeof(*a));
+	a->conf = c;
+	kl_log_level = c->log_level;
+	if (kl_budget_plan(c, &a->plan, err) < 0) {
+		kl_log(KL_LOG_ERROR, "%s: %s", c->path, err);
+		return 1;
+	}
+	kl_budget_format(&a->plan, plan_text, sizeof(plan_text));
+	for (char *line = strtok(plan_text, "\n"); line; line = strtok(NULL, "\n"))
+		kl_log(KL_LOG_INFO, "%s", line);
+	if (kl_budget_reserve(&a->plan) < 0) {
+		kl_log(KL_LOG_ERROR, "cannot map the %llu-byte memory plan", (unsigned long long)a->plan.total);
+		return 1;
+	}
+	/* The fd budget is enforced by the kernel: accept() beyond it is EMFILE. */
+	rl.rlim_cur = rl.rlim_max = a->plan.max_fds;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		kl_log(KL_LOG_WARN, "cannot set RLIMIT_NOFILE to %u", a->plan.max_fds);
+	pool = kl_budget_pool(&a->plan, "ev.loop");
+	kl_ev_init(&a->ev, kl_pool_get(pool), pool->size, a->plan.max_fds, a->plan.max_timers);
+	a->started_ms = kl_ev_now(&a->ev);
+	register_process_metrics(a);
+
+	a->sigfd = kp_signal_init();
+	if (a->sigfd < 0 || kl_ev_add(&a->ev, a->sigfd, KL_EV_RD, on_signal, a) < 0) {
+		kl_log(KL_LOG_ERROR, "cannot install signal handlers");
+		return 1;
+	}
+	if (c->admin_enabled) {
+		if (kl_admin_start(&a->admin, &a->ev, kl_budget_pool(&a->plan, "admin.conn"), c->admin_listen,
+				   collect, a, err) < 0) {
+			kl_log(KL_LOG_ERROR, "%s", err);
+			return 1;
+		}
+		kl_log(KL_LOG_INFO, "admin: listening on %s (/health, /metrics)", c->admin_listen);
+	}
+	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
+	       a->plan.max_fds);
+
+	for (;;) {
+		if (kl_ev_run_once(&a->ev, 1000) < 0) {
+			kl_log(KL_LOG_ERROR, "poll failed");
+			return 1;
+		}
+		if (a->stopping && (in_flight(a) == 0 || kl_ev_now(&a->ev) >= a->stop_deadline))
+			break;
+	}
+	if (in_flight(a))
+		kl_log(KL_LOG_WARN, "stopped with %u requests still in flight after the grace period", in_flight(a));
+	kl_log(KL_LOG_INFO, "stopped");
+	return 0;
+}

@@ -1,0 +1,195 @@
+/* budget.c - start-up memory arithmetic: config -> pools -> one region. */
+/* SPDX-License-Identifier: MIT */
+#include "app/budget.h"
+#include "app/admin.h"
+#include "ev/ev.h"
+#include "port.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Per-connection state of the relay and the thumbs front end. These are
+ * upper bounds checked against the real structs with _Static_assert where
+ * those structs are defined, so the plan can never undercount.
+ */
+#define RELAY_CONN_BYTES   512u
+#define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
+#define THUMBS_CONN_BYTES  1024u
+#define FD_SLACK           16u          /* stdio, signal pipe, log reopen, resolver */
+
+/* see budget.h */
+void kl_budget_human(uint64_t b, char *out, size_t cap)
+{
+	if (b >= (10ull << 20) || (b >= (1ull << 20) && b % (1ull << 20) == 0))
+		snprintf(out, cap, "%.1f MB", (double)b / (1 << 20));
+	else if (b >= 1024)
+		snprintf(out, cap, "%.1f KB", (double)b / 1024);
+	else
+		snprintf(out, cap, "%llu B", (unsigned long long)b);
+	/* "16.0 KB" reads worse than "16 KB" */
+	char *dot = strstr(out, ".0 ");
+	if (dot)
+		memmove(dot, dot + 2, strlen(dot + 2) + 1);
+}
+
+static struct kl_plan_item *add(struct kl_plan *p, uint32_t count, size_t size, const char *name_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct kl_plan_item *add(struct kl_plan *p, uint32_t count, size_t size, const char *name_fmt, ...)
+{
+	struct kl_plan_item *it;
+	va_list ap;
+
+	if (p->n >= KL_PLAN_MAX)
+		return NULL;
+	it = &p->item[p->n++];
+	memset(it, 0, sizeof(*it));
+	va_start(ap, name_fmt);
+	vsnprintf(it->name, sizeof(it->name), name_fmt, ap);
+	va_end(ap);
+	it->count = count;
+	it->size = KL_ALIGN_UP(size ? size : 16, 16);
+	p->total += (uint64_t)it->count * it->size;
+	return it;
+}
+
+/* see budget.h */
+int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLEN])
+{
+	struct kl_plan_item *it, *worst = NULL;
+	uint64_t worst_bytes = 0;
+	unsigned fds = FD_SLACK, timers = 8;
+	char a[32], b[32];
+
+	memset(p, 0, sizeof(*p));
+	p->limit = c->memory_limit;
+	err[0] = 0;
+
+	if (c->admin_enabled) {
+		fds += 1 + KL_ADMIN_MAX_CONNS;
+		timers += KL_ADMIN_MAX_CONNS;
+	}
+	for (unsigned i = 0; i < c->nrelays; i++) {
+		const struct kl_conf_relay *r = &c->relay[i];
+		fds += 1 + 2 * r->max_conns;
+		timers += r->max_conns;
+	}
+	if (c->thumbs.enabled) {
+		fds += 1 + c->thumbs.max_conns + c->thumbs.jobs;
+		timers += c->thumbs.max_conns + c->thumbs.jobs;
+	}
+	p->max_fds = fds;
+	p->max_timers = timers;
+
+	it = add(p, 1, kl_ev_mem_size(fds, timers), "ev.loop");
+	snprintf(it->what, sizeof(it->what), "poll set and timer heap for %u fds, %u timers", fds, timers);
+	if (c->admin_enabled) {
+		it = add(p, KL_ADMIN_MAX_CONNS, kl_admin_conn_size(), "admin.conn");
+		snprintf(it->what, sizeof(it->what), "admin connections with request and response buffers");
+	}
+	for (unsigned i = 0; i < c->nrelays; i++) {
+		const struct kl_conf_relay *r = &c->relay[i];
+		size_t chunk = r->buffer_kb ? (size_t)r->buffer_kb * 1024 : RELAY_MIN_CHUNK;
+		uint64_t bytes;
+
+		it = add(p, r->max_conns, RELAY_CONN_BYTES, "relay.%s.conn", r->name);
+		snprintf(it->what, sizeof(it->what), "connection state, max_conns=%u", r->max_conns);
+		it = add(p, 2 * r->max_conns, chunk, "relay.%s.buf", r->name);
+		if (!it)
+			break;
+		kl_budget_human(chunk, a, sizeof(a));
+		snprintf(it->what, sizeof(it->what), "max_conns=%u x 2 directions x %s", r->max_conns, a);
+		bytes = (uint64_t)it->count * it->size;
+		if (bytes > worst_bytes) {
+			worst_bytes = bytes;
+			worst = it;
+		}
+	}
+	if (c->thumbs.enabled) {
+		const struct kl_conf_thumbs *t = &c->thumbs;
+		it = add(p, t->max_conns, THUMBS_CONN_BYTES + (size_t)t->max_header_kb * 1024, "thumbs.conn");
+		snprintf(it->what, sizeof(it->what), "HTTP connections, max_conns=%u with %u KB of headers",
+			 t->max_conns, t->max_header_kb);
+		it = add(p, t->jobs, (size_t)t->arena, "thumbs.arena");
+		if (it) {
+			kl_budget_human(t->arena, a, sizeof(a));
+			snprintf(it->what, sizeof(it->what), "image jobs=%u x arena %s", t->jobs, a);
+			if ((uint64_t)it->count * it->size > worst_bytes) {
+				worst_bytes = (uint64_t)it->count * it->size;
+				worst = it;
+			}
+		}
+	}
+	if (p->n >= KL_PLAN_MAX) {
+		snprintf(err, KL_ERRLEN, "too many pools for one plan (at most %d)", KL_PLAN_MAX);
+		return KL_ETOOBIG;
+	}
+	if (p->total > p->limit) {
+		kl_budget_human(p->total, a, sizeof(a));
+		kl_budget_human(p->limit, b, sizeof(b));
+		if (worst && worst_bytes * 2 > p->total) {
+			char w[32];
+			kl_budget_human(worst_bytes, w, sizeof(w));
+			snprintf(err, KL_ERRLEN, "%s: %s = %s exceeds memory_limit %s (the whole plan needs %s)",
+				 worst->name, worst->what, w, b, a);
+		} else {
+			snprintf(err, KL_ERRLEN, "the plan needs %s, which exceeds memory_limit %s", a, b);
+		}
+		return KL_ETOOBIG;
+	}
+	return 0;
+}
+
+/* see budget.h */
+size_t kl_budget_format(const struct kl_plan *p, char *out, size_t cap)
+{
+	size_t len = 0;
+	char sz[32], tot[32], lim[32];
+	int n;
+
+#define PUT(...) do { n = snprintf(out + len, cap - len, __VA_ARGS__); \
+	if (n < 0 || (size_t)n >= cap - len) return len; len += (size_t)n; } while (0)
+	kl_budget_human(p->limit, lim, sizeof(lim));
+	PUT("memory plan (memory_limit %s):\n", lim);
+	PUT("  %-24s %8s   %-10s %10s  %s\n", "pool", "count", "x size", "= total", "from");
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct kl_plan_item *it = &p->item[i];
+		kl_budget_human(it->size, sz, sizeof(sz));
+		kl_budget_human((uint64_t)it->count * it->size, tot, sizeof(tot));
+		PUT("  %-24s %8u x %-10s %10s  %s\n", it->name, it->count, sz, tot, it->what);
+	}
+	kl_budget_human(p->total, tot, sizeof(tot));
+	PUT("  %-24s %8s   %-10s %10s  of %s; fixed overhead outside the plan: %u MB\n", "total", "", "",
+	    tot, lim, KL_FIXED_OVERHEAD >> 20);
+#undef PUT
+	return len;
+}
+
+/* see budget.h */
+int kl_budget_reserve(struct kl_plan *p)
+{
+	uint8_t *at;
+
+	p->region_len = (size_t)p->total;
+	p->region = kp_mem_map(p->region_len);
+	if (!p->region)
+		return KL_ENOMEM;
+	at = p->region;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct kl_plan_item *it = &p->item[i];
+		kl_pool_init(&it->pool, it->name, at, it->size, it->count);
+		kl_pool_register(&it->pool);
+		at += (size_t)it->count * it->size;
+	}
+	return 0;
+}
+
+/* see budget.h */
+struct kl_pool *kl_budget_pool(struct kl_plan *p, const char *name)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (strcmp(p->item[i].name, name) == 0)
+			return &p->item[i].pool;
+	return NULL;
+}
