@@ -21,7 +21,7 @@ B := build/$(VARIANT)
 
 PKGS = libjpeg libpng zlib libcares
 KL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	-Wno-unused-parameter -Wno-missing-field-initializers -Iport -Isrc \
+	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Iport -Isrc \
 	-DKL_VERSION='"$(VERSION)"'
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) $(if $(filter 1,$(STATIC)),--static) --libs $(PKGS) 2>/dev/null || echo -ljpeg -lpng -lz -lcares)

@@ -148,8 +148,12 @@ size_t kl_budget_format(const struct kl_plan *p, char *out, size_t cap)
 	char sz[32], tot[32], lim[32];
 	int n;
 
-#define PUT(...) do { n = snprintf(out + len, cap - len, __VA_ARGS__); \
-	if (n < 0 || (size_t)n >= cap - len) return len; len += (size_t)n; } while (0)
+#define PUT(...) do { \
+		n = snprintf(out + len, cap - len, __VA_ARGS__); \
+		if (n < 0 || (size_t)n >= cap - len) \
+			return len; \
+		len += (size_t)n; \
+	} while (0)
 	kl_budget_human(p->limit, lim, sizeof(lim));
 	PUT("memory plan (memory_limit %s):\n", lim);
 	PUT("  %-24s %8s   %-10s %10s  %s\n", "pool", "count", "x size", "= total", "from");
