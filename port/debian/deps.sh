@@ -5,7 +5,7 @@ set -eu
 what=${1:-build}
 
 build_pkgs="gcc make pkg-config libc6-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libmbedtls-dev libc-ares-dev file"
-test_pkgs="curl openssl python3 imagemagick libjpeg-turbo-progs clang libclang-rt-14-dev nodejs npm procps util-linux"
+test_pkgs="curl openssl python3 imagemagick libjpeg-turbo-progs clang libclang-rt-14-dev nodejs npm procps util-linux time"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
