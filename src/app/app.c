@@ -6,6 +6,8 @@
 #include "base/log.h"
 #include "base/metric.h"
 #include "ev/ev.h"
+#include "net/dns.h"
+#include "relay/relay.h"
 #include "port.h"
 
 #include <stdio.h>
@@ -17,6 +19,8 @@ struct app {
 	struct kl_plan plan;
 	struct kl_ev ev;
 	struct kl_admin admin;
+	struct kl_dns dns;
+	struct kl_rlisten relay[KL_CONF_MAX_RELAYS];
 	int sigfd;
 	int stopping;
 	uint64_t started_ms, stop_deadline;
@@ -65,6 +69,8 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		       a->conf->shutdown_grace_ms);
 		if (a->conf->admin_enabled)
 			kl_admin_stop(&a->admin);
+		for (unsigned i = 0; i < a->conf->nrelays; i++)
+			kl_rlisten_stop(&a->relay[i]);
 	} else if ((bits & KP_SIG_TERM) && a->stopping) {
 		kl_log(KL_LOG_INFO, "second stop signal: exiting now");
 		a->stop_deadline = kl_ev_now(ev);
@@ -73,7 +79,46 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 
 static unsigned in_flight(const struct app *a)
 {
-	return a->conf->admin_enabled ? a->admin.active : 0;
+	unsigned n = a->conf->admin_enabled ? a->admin.active : 0;
+
+	for (unsigned i = 0; i < a->conf->nrelays; i++)
+		n += a->relay[i].active;
+	return n;
+}
+
+/* The resolver, then every [relay NAME] listener, on pools of the plan. */
+static int start_relays(struct app *a, char err[KL_ERRLEN])
+{
+	const struct kl_conf *c = a->conf;
+	struct kl_pool *heap, *cache;
+	char name[KL_PLAN_NAME];
+
+	if (!c->nrelays)
+		return 0;
+	heap = kl_budget_pool(&a->plan, "dns.heap");
+	cache = kl_budget_pool(&a->plan, "dns.cache");
+	if (kl_dns_init(&a->dns, &a->ev, kl_pool_get(heap), heap->size, kl_pool_get(cache), c->dns_cache, err) < 0)
+		return KL_EIO;
+	for (unsigned i = 0; i < c->nrelays; i++) {
+		const struct kl_conf_relay *r = &c->relay[i];
+		struct kl_pool *conn, *buf, *tab;
+		int rc;
+
+		snprintf(name, sizeof(name), "relay.%s.conn", r->name);
+		conn = kl_budget_pool(&a->plan, name);
+		snprintf(name, sizeof(name), "relay.%s.buf", r->name);
+		buf = kl_budget_pool(&a->plan, name);
+		snprintf(name, sizeof(name), "relay.%s.tab", r->name);
+		tab = kl_budget_pool(&a->plan, name);
+		rc = kl_rlisten_init(&a->relay[i], r, &a->ev, &a->dns, conn, buf, tab ? kl_pool_get(tab) : NULL, err);
+		if (rc == 0)
+			rc = kl_rlisten_start(&a->relay[i], err);
+		if (rc < 0)
+			return rc;
+		kl_log(KL_LOG_INFO, "relay %s: %s listening on %s (max_conns %u, buffer_kb %u)", r->name,
+		       a->relay[i].ops->name, r->listen, r->max_conns, r->buffer_kb);
+	}
+	return 0;
 }
 
 /* see app.h */
@@ -120,6 +165,10 @@ int kl_app_run(const struct kl_conf *c)
 		}
 		kl_log(KL_LOG_INFO, "admin: listening on %s (/health, /metrics)", c->admin_listen);
 	}
+	if (start_relays(a, err) < 0) {
+		kl_log(KL_LOG_ERROR, "%s", err);
+		return 1;
+	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);
 
@@ -133,6 +182,10 @@ int kl_app_run(const struct kl_conf *c)
 	}
 	if (in_flight(a))
 		kl_log(KL_LOG_WARN, "stopped with %u requests still in flight after the grace period", in_flight(a));
+	for (unsigned i = 0; i < c->nrelays; i++)
+		kl_rlisten_abort_all(&a->relay[i]);
+	if (c->nrelays)
+		kl_dns_reset(&a->dns);
 	kl_log(KL_LOG_INFO, "stopped");
 	return 0;
 }

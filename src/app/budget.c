@@ -3,6 +3,8 @@
 #include "app/budget.h"
 #include "app/admin.h"
 #include "ev/ev.h"
+#include "net/dns.h"
+#include "relay/relay.h"
 #include "port.h"
 
 #include <stdarg.h>
@@ -14,7 +16,12 @@
  * upper bounds checked against the real structs with _Static_assert where
  * those structs are defined, so the plan can never undercount.
  */
-#define RELAY_CONN_BYTES   512u
+/*
+ * 640: struct kl_rconn holds the destination name as asked (up to 255
+ * bytes, for DNS and the close log line) next to two streams, two buffer
+ * heads, a timer and the resolved addresses; relay.c asserts the fit.
+ */
+#define RELAY_CONN_BYTES   640u
 #define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
 #define THUMBS_CONN_BYTES  1024u
 #define FD_SLACK           16u          /* stdio, signal pipe, log reopen, resolver */
@@ -88,13 +95,29 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 		it = add(p, KL_ADMIN_MAX_CONNS, kl_admin_conn_size(), "admin.conn");
 		snprintf(it->what, sizeof(it->what), "admin connections with request and response buffers");
 	}
+	if (c->nrelays) {
+		it = add(p, 1, KL_DNS_HEAP_BYTES, "dns.heap");
+		if (it)
+			snprintf(it->what, sizeof(it->what), "c-ares allocations (fixed-region heap)");
+		it = add(p, 1, kl_dns_mem_size(c->dns_cache), "dns.cache");
+		if (it)
+			snprintf(it->what, sizeof(it->what), "dns_cache=%u names and %u lookups in flight",
+				 c->dns_cache, KL_DNS_MAX_QUERIES);
+	}
 	for (unsigned i = 0; i < c->nrelays; i++) {
 		const struct kl_conf_relay *r = &c->relay[i];
+		size_t tab = kl_rlisten_mem_size(r);
 		size_t chunk = r->buffer_kb ? (size_t)r->buffer_kb * 1024 : RELAY_MIN_CHUNK;
 		uint64_t bytes;
 
 		it = add(p, r->max_conns, RELAY_CONN_BYTES, "relay.%s.conn", r->name);
-		snprintf(it->what, sizeof(it->what), "connection state, max_conns=%u", r->max_conns);
+		if (it)
+			snprintf(it->what, sizeof(it->what), "connection state, max_conns=%u", r->max_conns);
+		if (tab) {
+			it = add(p, 1, tab, "relay.%s.tab", r->name);
+			if (it)
+				snprintf(it->what, sizeof(it->what), "address rules and the per-client-IP table");
+		}
 		it = add(p, 2 * r->max_conns, chunk, "relay.%s.buf", r->name);
 		if (!it)
 			break;
