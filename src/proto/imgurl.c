@@ -53,7 +53,7 @@ static int fail(struct ctx *x, int rc, const char *msg, struct sl arg)
 {
 	x->why[0] = 0;
 	puts0(x->why, x->why_cap, msg);
-	if (arg.p) {
+	if (arg.n > 0) {
 		puts0(x->why, x->why_cap, ": ");
 		put(x->why, x->why_cap, arg.p, arg.n);
 	}
@@ -583,6 +583,8 @@ static int apply_opt(struct ctx *x, struct sl seg)
 	if (k < 0)
 		return fail(x, KL_EINVAL, "unknown option", seg);
 	id = names[k].id;
+	while (k > 0 && names[k - 1].id == id)
+		k--;    /* the long name comes first: use it in messages */
 	for (start = ++i;; i++) {
 		if (i == seg.n || seg.p[i] == ':') {
 			if (n == KL_IMGURL_MAX_ARGS)
@@ -873,7 +875,9 @@ int kl_imgurl_verify(const struct kl_imgurl_conf *c, const char *sig, size_t sig
 
 	if (c->nkeys == 0)
 		return memchr(sig, ':', sig_len) ? KL_EDENIED : KL_OK;
-	/* Go's RawURLEncoding after trimming '=': what imgproxy accepts */
+	/* Go's RawURLEncoding, as imgproxy decodes it: no '=' padding */
+	if (memchr(sig, '=', sig_len))
+		return KL_EDENIED;
 	m = kl_b64_decode(sig, sig_len, got, sizeof(got), KL_B64_URL);
 	if (m != (long)n)
 		return KL_EDENIED;
