@@ -724,8 +724,10 @@ static int read_users_file(struct ps *p, const struct key *k, const char *path)
 	if (fd < 0)
 		return fail(p, p->line, k->name, errno == ENOENT ? KL_ENOTFOUND : KL_EIO,
 			    "cannot open %s: %s", shown(sh, path), strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_USERS_FILE) {
-		int big = st.st_size > (off_t)MAX_USERS_FILE;
+	if (fstat(fd, &st) != 0)
+		st.st_mode = 0;
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_USERS_FILE) {
+		int big = S_ISREG(st.st_mode);
 		close(fd);
 		return fail(p, p->line, k->name, big ? KL_ETOOBIG : KL_EIO,
 			    big ? "%s is larger than 64 KB" : "%s is not a regular file", shown(sh, path));
