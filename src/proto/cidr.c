@@ -290,6 +290,13 @@ int kl_cidr_parse_rule(const char *s, size_t n, struct kl_cidr_rule *r)
 	rc = norm_name(s, n, r->name);
 	if (rc < 0)
 		return rc;
+	/* an all-digit top label is never a domain (RFC 3696): "10.0.0.256" is a typo */
+	for (int i = rc - 1; i >= 0 && r->name[i] != '.'; i--) {
+		if (r->name[i] < '0' || r->name[i] > '9')
+			break;
+		if (i == 0 || r->name[i - 1] == '.')
+			return KL_EINVAL;
+	}
 	r->kind = KL_CIDR_RULE_DOMAIN;
 	r->name_len = (uint8_t)rc;
 	return KL_OK;

@@ -83,8 +83,8 @@ int kl_cidr_format(const struct kl_cidr_addr *a, char *out, size_t cap);
  *   "*.example.com", which all match example.com and its subdomains.
  * Host bits below the prefix are cleared. A domain is stored lower-cased
  * without a trailing dot; labels are 1..63 bytes of letters, digits, '-'
- * or '_'. Returns KL_OK, KL_EINVAL (malformed) or KL_ERANGE (prefix too
- * long, name too long).
+ * or '_', and the last label is not all digits. Returns KL_OK, KL_EINVAL
+ * (malformed) or KL_ERANGE (prefix too long, name too long).
  */
 int kl_cidr_parse_rule(const char *s, size_t n, struct kl_cidr_rule *r);
 
