@@ -59,11 +59,17 @@ static size_t bound(size_t len, size_t limit)
 	return len < limit ? len : limit;
 }
 
+/* 0 means no limit; either way a head length must fit the int return value */
+static size_t head_limit(size_t max_head)
+{
+	return max_head && max_head < INT_MAX ? max_head : INT_MAX;
+}
+
 /* see httpreq.h */
 int kl_httpreq_headers(const char *buf, size_t len, size_t off, struct kl_http_hdr *h,
 		size_t cap, size_t *n, size_t max_head)
 {
-	size_t lim = max_head ? max_head : INT_MAX, end = bound(len, lim), i = off;
+	size_t lim = head_limit(max_head), end = bound(len, lim), i = off;
 	int more = len >= lim ? KL_ETOOBIG : KL_AGAIN, rc;
 
 	*n = 0;
@@ -120,7 +126,7 @@ int kl_httpreq_headers(const char *buf, size_t len, size_t off, struct kl_http_h
 /* see httpreq.h */
 int kl_httpreq_parse(const char *buf, size_t len, struct kl_httpreq *rq)
 {
-	size_t lim = rq->max_head ? rq->max_head : INT_MAX, i = 0, start, end, k;
+	size_t lim = head_limit(rq->max_head), i = 0, start, end, k;
 	int more, rc;
 
 	rq->nhdr = 0;

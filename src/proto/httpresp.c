@@ -8,7 +8,9 @@
 /* see httpresp.h */
 int kl_httpresp_parse(const char *buf, size_t len, struct kl_httpresp *rs)
 {
-	size_t lim = rs->max_head ? rs->max_head : INT_MAX, end = len < lim ? len : lim, i, r;
+	/* 0 means no limit; either way a head length must fit the int return value */
+	size_t lim = rs->max_head && rs->max_head < INT_MAX ? rs->max_head : INT_MAX;
+	size_t end = len < lim ? len : lim, i, r;
 	int more = len >= lim ? KL_ETOOBIG : KL_AGAIN, status = 0;
 
 	rs->nhdr = 0;
