@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 : "${KINGLET:=./kinglet}" "${UNIT_DIR:=build/rel/tests}"
-export KINGLET
+export KINGLET UNIT_DIR
 KINGLET=$(realpath "$KINGLET")
 passed=0 failed=0
 log=$(mktemp -d)

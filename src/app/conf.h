@@ -15,6 +15,10 @@
  *
  * Section and key names are part of the contract (SPEC section 4):
  *   [global] [admin] [relay NAME]... [thumbs] [preset NAME]...
+ * Keys are the field names below, except: [admin] listen (admin_listen);
+ * durations handshake, connect, idle, uplink_only, downlink_only,
+ * shutdown_grace, download_timeout, header_timeout, idle_timeout (the
+ * _ms fields); ttl (ttl_s). configs/kinglet.conf lists every key.
  */
 #define KL_CONF_MAX_RELAYS   16
 #define KL_CONF_MAX_PRESETS  16
@@ -127,16 +131,34 @@ void kl_conf_defaults(struct kl_conf *c);
  * err holding one line "FILE:LINE: KEY: what is wrong" (LINE and KEY left
  * out where they do not apply). Unknown sections and keys, bad values,
  * missing required keys and duplicate listen addresses are errors.
+ * Files over 256 KB are refused (KL_ETOOBIG). A users_file named by a relay
+ * is read during the call (regular files up to 64 KB); its errors name
+ * that file and its line. On error *c holds the defaults, never half a
+ * config. Not reentrant: the file is read into a static buffer.
+ * Codes: KL_EINVAL syntax or bad value, KL_ERANGE number out of range,
+ * KL_ETOOBIG value or list too long for its fixed field, KL_EDENIED a
+ * non-loopback relay with no users, no allow_clients and no open = yes,
+ * KL_ENOTFOUND / KL_EIO a file that cannot be read.
  */
 int kl_conf_load(struct kl_conf *c, const char *path, char err[KL_ERRLEN]);
 
-/* Same from a string already in memory (tests, fuzzing). name is used in messages. */
+/*
+ * Same from text already in memory (tests, fuzzing): text need not be
+ * NUL-terminated and is never read past len. name is used in messages and
+ * copied into c->path.
+ */
 int kl_conf_parse(struct kl_conf *c, const char *name, const char *text, size_t len,
 		  char err[KL_ERRLEN]);
 
-/* "16K" "32M" "1G" "512" -> bytes. Returns 0 or KL_EINVAL / KL_ERANGE. */
+/*
+ * "16K" "32M" "1G" "512" -> bytes; K/M/G are powers of 1024, either case,
+ * an optional trailing B. Returns 0 or KL_EINVAL / KL_ERANGE (overflow).
+ */
 int kl_conf_size(const char *s, uint64_t *out);
-/* "500ms" "5s" "2m" "1h" "10" (seconds) -> milliseconds. */
+/*
+ * "500ms" "5s" "2m" "1h" "7d" "10" (seconds) -> milliseconds. Returns 0,
+ * KL_EINVAL, or KL_ERANGE past UINT32_MAX ms (about 49 days).
+ */
 int kl_conf_duration(const char *s, uint32_t *out_ms);
 
 #endif
