@@ -75,8 +75,8 @@ check "RSS within memory_limit + overhead" test "$rss" -le "$limit_kb"
 kill -HUP "$KL_PID"; sleep 0.2
 check "SIGHUP is handled (still running)" kill -0 "$KL_PID"
 check "SIGHUP is logged" grep -q SIGHUP "$T_TMP/kinglet.log"
-rc=$(stop_pid "$KL_PID")
-check "SIGTERM: clean exit 0" test "$rc" = 0
+stop_pid "$KL_PID"
+check "SIGTERM: clean exit 0" test "$STOP_RC" = 0
 check "stop is logged" grep -q "stopped" "$T_TMP/kinglet.log"
 
 # prlimit --as: the address space of the plan plus the fixed overhead is enough.
@@ -85,6 +85,6 @@ if command -v prlimit >/dev/null; then
 	prlimit --as=$as "$KINGLET" -c "$T_TMP/run.conf" 2>>"$T_TMP/kinglet.log" &
 	pid=$!; T_PIDS="$T_PIDS $pid"
 	if wait_port "$ap" && curl -fsS "http://127.0.0.1:$ap/health" >/dev/null; then ok "runs under prlimit --as"; else not_ok "runs under prlimit --as"; fi
-	rc=$(stop_pid "$pid"); check "and exits 0" test "$rc" = 0
+	stop_pid "$pid"; check "and exits 0" test "$STOP_RC" = 0
 fi
 t_done
