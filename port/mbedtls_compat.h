@@ -18,12 +18,15 @@
 #define kp_pk_parse_keyfile(pk, path, rng, rng_ctx) \
 	mbedtls_pk_parse_keyfile((pk), (path), NULL, (rng), (rng_ctx))
 #define kp_ssl_min_tls12(conf)          mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#define kp_pk_check_pair(pub, prv, rng, rng_ctx) mbedtls_pk_check_pair((pub), (prv), (rng), (rng_ctx))
 #else
 #define kp_sha256(in, n, out)           mbedtls_sha256_ret((in), (n), (out), 0)
 #define kp_pk_parse_keyfile(pk, path, rng, rng_ctx) \
 	((void)(rng), (void)(rng_ctx), mbedtls_pk_parse_keyfile((pk), (path), NULL))
 #define kp_ssl_min_tls12(conf) \
 	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3)
+#define kp_pk_check_pair(pub, prv, rng, rng_ctx) \
+	((void)(rng), (void)(rng_ctx), mbedtls_pk_check_pair((pub), (prv)))
 #endif
 
 #endif

@@ -25,6 +25,7 @@ struct app {
 	int stopping;
 	uint64_t started_ms, stop_deadline;
 	struct kl_metric rss, threads, uptime, limit, planned;
+	struct kl_metric heap_used, heap_peak, heap_size, boot_used, heap_fails;
 };
 
 /* Large (the plan holds every pool's bookkeeping), so not on the stack. */
@@ -37,6 +38,15 @@ static void collect(void *ud)
 	kl_metric_set(&a->rss, kp_rss_bytes());
 	kl_metric_set(&a->threads, (uint64_t)KL_MAX(kp_thread_count(), 0));
 	kl_metric_set(&a->uptime, (kl_ev_now(&a->ev) - a->started_ms) / 1000);
+	{
+		struct kp_malloc_stats st;
+		kp_malloc_stats(&st);
+		kl_metric_set(&a->heap_used, st.plan_used);
+		kl_metric_set(&a->heap_peak, st.plan_peak);
+		kl_metric_set(&a->heap_size, st.plan_size);
+		kl_metric_set(&a->boot_used, st.boot_used);
+		kl_metric_set(&a->heap_fails, st.fails);
+	}
 }
 
 static void register_process_metrics(struct app *a)
@@ -53,6 +63,19 @@ static void register_process_metrics(struct app *a)
 	kl_metric_register(&a->uptime);
 	kl_metric_register(&a->limit);
 	kl_metric_register(&a->planned);
+	{
+		static const char *const fam[] = { "kinglet_libc_heap_used_bytes", "kinglet_libc_heap_peak_bytes",
+			"kinglet_libc_heap_size_bytes", "kinglet_libc_boot_used_bytes", "kinglet_libc_heap_refused_total" };
+		static const char *const help[] = { "malloc bytes in use in the plan's libc.heap (mbedtls, libc).",
+			"Most libc.heap bytes in use at once.", "Size of libc.heap.",
+			"malloc bytes in use in the boot region (start-up allocations).",
+			"malloc calls refused because both heaps were full." };
+		struct kl_metric *m[] = { &a->heap_used, &a->heap_peak, &a->heap_size, &a->boot_used, &a->heap_fails };
+		for (unsigned i = 0; i < 5; i++) {
+			kl_metric_init(m[i], fam[i], help[i], i == 4 ? KL_METRIC_COUNTER : KL_METRIC_GAUGE, "%s", "");
+			kl_metric_register(m[i]);
+		}
+	}
 }
 
 static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
@@ -143,6 +166,10 @@ int kl_app_run(const struct kl_conf *c)
 		kl_log(KL_LOG_ERROR, "cannot map the %llu-byte memory plan", (unsigned long long)a->plan.total);
 		return 1;
 	}
+	/* From here on malloc (mbedtls, libc) is served from the plan's libc.heap. */
+	pool = kl_budget_pool(&a->plan, "libc.heap");
+	if (pool && kp_malloc_use(kl_pool_get(pool), pool->size) < 0)
+		kl_log(KL_LOG_WARN, "libc.heap not installed");
 	/* The fd budget is enforced by the kernel: accept() beyond it is EMFILE. */
 	rl.rlim_cur = rl.rlim_max = a->plan.max_fds;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "app/budget.h"
 #include "app/admin.h"
+#include "net/tls.h"
 #include "ev/ev.h"
 #include "net/dns.h"
 #include "relay/relay.h"
@@ -24,6 +25,8 @@
 #define RELAY_CONN_BYTES   640u
 #define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
 #define THUMBS_CONN_BYTES  1024u
+#define KL_LIBC_HEAP_BASE  (128u * 1024u)  /* libc odds and ends after start-up */
+#define KL_TLS_SERVER_CONF_HEAP (32u * 1024u)   /* a parsed certificate chain and key */
 #define FD_SLACK           16u          /* stdio, signal pipe, log reopen, resolver */
 
 /* see budget.h */
@@ -94,6 +97,46 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 	if (c->admin_enabled) {
 		it = add(p, KL_ADMIN_MAX_CONNS, kl_admin_conn_size(), "admin.conn");
 		snprintf(it->what, sizeof(it->what), "admin connections with request and response buffers");
+	}
+	/*
+	 * TLS: session structs in a pool whose count is the admission limit,
+	 * and mbedtls' own allocations (it cannot be handed an allocator) in
+	 * libc.heap, which port_malloc.c serves malloc from: the measured peak
+	 * per session, the parsed CA bundle once, and a little for libc.
+	 */
+	{
+		uint32_t sessions = 0;
+		int need_ca = 0;
+		size_t heap = KL_LIBC_HEAP_BASE;
+
+		for (unsigned i = 0; i < c->nrelays; i++) {
+			const struct kl_conf_relay *r = &c->relay[i];
+			uint32_t n = r->tls_sessions ? r->tls_sessions : r->max_conns;
+			if (r->tls_cert[0]) {
+				sessions += n;
+				heap += KL_TLS_SERVER_CONF_HEAP;
+			}
+			if (r->upstream[0] && r->upstream_tls) {
+				sessions += n;
+				need_ca |= !r->upstream_ca[0];
+			}
+		}
+		if (c->thumbs.enabled) {
+			sessions += c->thumbs.tls_sessions;
+			need_ca |= !c->thumbs.ca_file[0];
+		}
+		heap += (size_t)sessions * KL_TLS_SESSION_HEAP + (need_ca ? KL_TLS_CA_HEAP : 0);
+		it = add(p, 1, heap, "libc.heap");
+		if (it) {
+			kl_budget_human(heap, a, sizeof(a));
+			snprintf(it->what, sizeof(it->what), "malloc for mbedtls and libc: %u TLS sessions x %u KB%s",
+				 sessions, KL_TLS_SESSION_HEAP / 1024, need_ca ? " + CA bundle" : "");
+		}
+		if (sessions) {
+			it = add(p, sessions, kl_tls_sess_size(), "tls.sess");
+			if (it)
+				snprintf(it->what, sizeof(it->what), "TLS session state, admission limit");
+		}
 	}
 	if (c->nrelays) {
 		it = add(p, 1, KL_DNS_HEAP_BYTES, "dns.heap");

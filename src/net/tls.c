@@ -128,6 +128,11 @@ int kl_tls_server_conf(struct kl_tls_conf *c, const char *cert, const char *key,
 		snprintf(err, KL_ERRLEN, "tls_key %s: %s", key, m);
 		return KL_EINVAL;
 	}
+	rc = kp_pk_check_pair(&c->crt.pk, &c->key, mbedtls_ctr_drbg_random, &drbg);
+	if (rc) {
+		snprintf(err, KL_ERRLEN, "tls_key %s does not match the certificate in %s", key, cert);
+		return KL_EINVAL;
+	}
 	rc = mbedtls_ssl_conf_own_cert(&c->ssl, &c->crt, &c->key);
 	if (rc) {
 		mbed_reason(rc, m, sizeof(m));

@@ -27,9 +27,9 @@
  */
 
 /* Measured peak heap bytes of one session (handshake included), with margin. */
-#define KL_TLS_SESSION_HEAP (56u * 1024u)
+#define KL_TLS_SESSION_HEAP (64u * 1024u)
 /* Measured heap bytes for the parsed system CA bundle, with margin. */
-#define KL_TLS_CA_HEAP (1536u * 1024u)
+#define KL_TLS_CA_HEAP (768u * 1024u)
 
 struct kl_tls_conf;
 struct kl_tls_sess;

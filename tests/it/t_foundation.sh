@@ -93,7 +93,8 @@ fi
 if [ "${VARIANT:-rel}" = rel ] && ! (exec 3<>/dev/tcp/127.0.0.1/8081) 2>/dev/null; then
 	setsid make -s run >"$T_TMP/run.log" 2>&1 &
 	mpid=$!
-	if wait_port 8081 && curl -fsS http://127.0.0.1:8081/health | grep -qx ok; then
+	for _ in $(seq 1 24); do wait_port 8081 && break; done   # make may have to build first
+	if curl -fsS http://127.0.0.1:8081/health | grep -qx ok; then
 		ok "make run serves /health on 127.0.0.1:8081"
 	else
 		not_ok "make run serves /health"; tail -5 "$T_TMP/run.log" | sed 's/^/# /'
