@@ -113,11 +113,17 @@ fuzz: fuzz-build
 			-artifact_prefix=build/fuzz/crash-$$n- \
 			$$( [ -f tests/fuzz/dict/$$n.dict ] && echo -dict=tests/fuzz/dict/$$n.dict ) \
 			build/fuzz/corpus/$$n 2>build/fuzz/$$n.log || { tail -n 30 build/fuzz/$$n.log; exit 1; }; \
-		grep -E '^#[0-9]+ +DONE' build/fuzz/$$n.log | tail -n 1; \
+		grep -E '^#[0-9]+[[:space:]]+DONE' build/fuzz/$$n.log | tail -n 1; \
 	done
 
 check-layers:
 	@sh tests/check-layers.sh
+
+# Benchmarks beside the anchors users would pick instead (not tests).
+# Installs the anchors from Debian and npm on first use.
+bench: kinglet
+	@sh port/debian/deps.sh bench
+	@bash tests/bench/run.sh $(BENCH)
 
 install: kinglet
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -11,8 +11,11 @@ viol() { echo "layer violation: $1"; bad=1; }
 
 for f in src/proto/*.[ch] src/img/*.[ch] src/base/*.[ch]; do
 	[ -f "$f" ] || continue
-	grep -Hn '#include "' "$f" | grep -v '#include "base/' | while read -r l; do viol "$l"; done
-	grep -Hn '#include "' "$f" | grep -v '#include "base/' | grep -q . && bad=1
+	own=$(basename "$(dirname "$f")")
+	if grep -Hn '#include "' "$f" | grep -v -e '#include "base/' -e "#include \"$own/"; then
+		echo "layer violation: $f includes more than base/ and $own/"
+		bad=1
+	fi
 done
 for f in src/*/*.[ch]; do
 	case "$f" in src/ev/*|src/net/*|src/app/*) continue ;; esac

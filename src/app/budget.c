@@ -29,7 +29,7 @@
 /* see budget.h */
 void kl_budget_human(uint64_t b, char *out, size_t cap)
 {
-	if (b >= (10ull << 20) || (b >= (1ull << 20) && b % (1ull << 20) == 0))
+	if (b >= (1ull << 20))
 		snprintf(out, cap, "%.1f MB", (double)b / (1 << 20));
 	else if (b >= 1024)
 		snprintf(out, cap, "%.1f KB", (double)b / 1024);

@@ -48,14 +48,15 @@ start_kinglet() {
 	T_PIDS="$T_PIDS $KL_PID"
 }
 
-# stop_pid PID: SIGTERM, wait up to 10 s; prints the exit status.
+# stop_pid PID: SIGTERM, wait up to 10 s; the exit status lands in STOP_RC.
+# (Not a $(...) substitution: only this shell can wait for its own child.)
 stop_pid() {
-	local pid=$1 rc
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null
 	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rc=$?
-	echo "$rc"
+	STOP_RC=$?
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
