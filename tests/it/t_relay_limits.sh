@@ -7,7 +7,7 @@
 PEER="python3 tests/it/relay_peer.py"
 
 echo_p=$(free_port); sink=$(free_port); src=$(free_port)
-pm=$(free_port); pi=$(free_port); pz=$(free_port); ps=$(free_port); ph=$(free_port); pn=$(free_port)
+adm=$(free_port); pm=$(free_port); pi=$(free_port); pz=$(free_port); ps=$(free_port); ph=$(free_port); pn=$(free_port)
 $PEER serve "$echo_p" echo & T_PIDS="$T_PIDS $!"
 $PEER serve "$sink" sink & T_PIDS="$T_PIDS $!"
 $PEER serve "$src" "source:1000000000" & T_PIDS="$T_PIDS $!"
@@ -15,6 +15,8 @@ $PEER serve "$src" "source:1000000000" & T_PIDS="$T_PIDS $!"
 cat >"$T_TMP/k.conf" <<CONF
 [global]
 memory_limit = 16M
+[admin]
+listen = 127.0.0.1:$adm
 [relay max]
 type = forward
 listen = 127.0.0.1:$pm
@@ -151,6 +153,21 @@ check "slow consumers: RSS growth within the buffer cap ($((peak - rss0)) KB <= 
 limit_kb=$(( (16 + 12) * 1024 ))
 check "RSS within memory_limit + fixed overhead ($peak KB <= $limit_kb KB)" test "$peak" -le "$limit_kb"
 check "one thread under load" test "$(threads_of "$KL_PID")" -eq 1
+
+# /metrics: per-listener counters.
+curl -s --max-time 5 "http://127.0.0.1:$adm/metrics" >"$T_TMP/metrics"
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$T_TMP/metrics"; }
+check "metrics: max_conns pause counted as refused{reason=full}" \
+	test "$(metric 'kinglet_relay_refused_total{listener="max",reason="full"}')" -ge 1
+check "metrics: per-IP refusal counted" \
+	test "$(metric 'kinglet_relay_refused_total{listener="perip",reason="per_ip"}')" -ge 1
+check "metrics: bytes up counted (buffer_kb=0 listener, 20 MB)" \
+	test "$(metric 'kinglet_relay_bytes_total{listener="zero",dir="up"}')" -ge 20000000
+check "metrics: slow listener never held more than 2 blocks per connection" \
+	test "$(awk '/^kinglet_pool_peak\{pool="relay.slow.buf"\}/ { print $2 }' "$T_TMP/metrics")" -le 10
+check "metrics: active gauge back to 0 on an idle listener" \
+	test "$(metric 'kinglet_relay_active{listener="zero"}')" = 0
+grep -E '^kinglet_(relay_(refused|stalls|backpressure)|pool_peak\{pool="relay)' "$T_TMP/metrics" | grep -v ' 0$' | sed 's/^/# /'
 stop_kinglet
 check "SIGTERM: clean exit" test "$KL_RC" -eq 0
 [ "$T_FAIL" -gt 0 ] && tail -n 40 "$T_TMP/kinglet.log" | sed "s/^/# /"
