@@ -167,6 +167,16 @@ check "metrics: slow listener never held more than 2 blocks per connection" \
 	test "$(awk '/^kinglet_pool_peak\{pool="relay.slow.buf"\}/ { print $2 }' "$T_TMP/metrics")" -le 10
 check "metrics: active gauge back to 0 on an idle listener" \
 	test "$(metric 'kinglet_relay_active{listener="zero"}')" = 0
+# Graceful stop: SIGTERM closes the listeners, the transfer in flight finishes.
+$PEER pull "127.0.0.1:$ps" forward 127.0.0.1 "$src" 65536 2 >"$T_TMP/grace" &
+gp=$!
+sleep 0.5
+kill -TERM "$KL_PID"
+sleep 0.3
+check "stopping: new clients are not accepted" bash -c '! (exec 3<>/dev/tcp/127.0.0.1/'"$ps"') 2>/dev/null'
+wait "$gp"
+check "stopping: the connection in flight kept flowing ($(cat "$T_TMP/grace") bytes in 2 s)" \
+	test "$(cat "$T_TMP/grace")" -gt 100000
 grep -E '^kinglet_(relay_(refused|stalls|backpressure)|pool_peak\{pool="relay)' "$T_TMP/metrics" | grep -v ' 0$' | sed 's/^/# /'
 stop_kinglet
 check "SIGTERM: clean exit" test "$KL_RC" -eq 0
