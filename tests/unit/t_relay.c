@@ -216,8 +216,38 @@ static void test_reset_and_idle(void)
 	close(sp);
 }
 
+/* V2Ray's policy: downlink_only after the client (uplink) closed, uplink_only after the server did. */
+static void test_half_timeouts(void)
+{
+	int cp, sp;
+	uint64_t t0;
+
+	setup(8, 10000);
+	rc.downlink_only_ms = 60;
+	pair(&cp, &sp);
+	shutdown(cp, SHUT_WR);
+	t0 = kp_now_ms();
+	while (conns.used && kp_now_ms() - t0 < 3000)
+		spin(1);
+	T_OK(conns.used == 0 && kp_now_ms() - t0 < 2000, "downlink_only: closes soon after the client's FIN, not at idle");
+	close(cp);
+	close(sp);
+
+	setup(8, 10000);
+	rc.uplink_only_ms = 60;
+	pair(&cp, &sp);
+	shutdown(sp, SHUT_WR);
+	t0 = kp_now_ms();
+	while (conns.used && kp_now_ms() - t0 < 3000)
+		spin(1);
+	T_OK(conns.used == 0 && kp_now_ms() - t0 < 2000, "uplink_only: closes soon after the server's FIN, not at idle");
+	close(cp);
+	close(sp);
+}
+
 int main(void)
 {
+	test_half_timeouts();
 	test_flow();
 	test_backpressure();
 	test_stall();
