@@ -17,6 +17,7 @@ static uint8_t *t_slurp(const char *path, size_t *n)
 	uint8_t *p;
 	long len;
 
+	*n = 0;
 	if (!f)
 		return NULL;
 	fseek(f, 0, SEEK_END);
