@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/metric.h"
 #include "ev/ev.h"
+#include "imgsrv/imgsrv.h"
 #include "port.h"
 
 #include <stdio.h>
@@ -17,6 +18,9 @@ struct app {
 	struct kl_plan plan;
 	struct kl_ev ev;
 	struct kl_admin admin;
+	struct kl_imgsrv thumbs;
+	struct kl_imgsrv_conf tconf;
+	const char *sources[KL_CONF_MAX_SOURCES];
 	int sigfd;
 	int stopping;
 	uint64_t started_ms, stop_deadline;
@@ -33,6 +37,44 @@ static void collect(void *ud)
 	kl_metric_set(&a->rss, kp_rss_bytes());
 	kl_metric_set(&a->threads, (uint64_t)KL_MAX(kp_thread_count(), 0));
 	kl_metric_set(&a->uptime, (kl_ev_now(&a->ev) - a->started_ms) / 1000);
+	if (a->conf->thumbs.enabled)
+		kl_imgsrv_collect(&a->thumbs);
+}
+
+/* The [thumbs] section and [preset NAME] sections as the service's own config. */
+static void thumbs_conf(struct app *a)
+{
+	const struct kl_conf *c = a->conf;
+	const struct kl_conf_thumbs *t = &c->thumbs;
+	struct kl_imgsrv_conf *o = &a->tconf;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = t->listen;
+	o->key = t->key;
+	o->salt = t->salt;
+	o->signature_size = t->signature_size;
+	o->jobs = t->jobs;
+	o->queue = t->queue;
+	o->arena = t->arena;
+	o->max_header = t->max_header_kb * 1024;
+	o->header_timeout_ms = t->header_timeout_ms;
+	o->idle_timeout_ms = t->idle_timeout_ms;
+	o->ttl_s = t->ttl_s;
+	o->quality = t->quality;
+	o->max_src_mp = t->max_src_resolution;
+	o->fetch.local_root = t->local_root;
+	for (unsigned i = 0; i < t->nsources && i < KL_CONF_MAX_SOURCES; i++)
+		a->sources[i] = t->allowed_sources[i];
+	o->fetch.allowed = a->sources;
+	o->fetch.nallowed = t->nsources;
+	o->fetch.allow_private = t->allow_private_sources;
+	o->fetch.max_src_size = t->max_src_size;
+	o->fetch.timeout_ms = t->download_timeout_ms;
+	for (unsigned i = 0; i < c->npresets && i < KL_IMGSRV_MAX_PRESETS; i++) {
+		o->presets[i].name = c->preset[i].name;
+		o->presets[i].opts = c->preset[i].options;
+		o->npresets++;
+	}
 }
 
 static void register_process_metrics(struct app *a)
@@ -65,6 +107,8 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		       a->conf->shutdown_grace_ms);
 		if (a->conf->admin_enabled)
 			kl_admin_stop(&a->admin);
+		if (a->conf->thumbs.enabled)
+			kl_imgsrv_stop(&a->thumbs);
 	} else if ((bits & KP_SIG_TERM) && a->stopping) {
 		kl_log(KL_LOG_INFO, "second stop signal: exiting now");
 		a->stop_deadline = kl_ev_now(ev);
@@ -73,7 +117,8 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 
 static unsigned in_flight(const struct app *a)
 {
-	return a->conf->admin_enabled ? a->admin.active : 0;
+	return (a->conf->admin_enabled ? a->admin.active : 0) +
+	       (a->conf->thumbs.enabled ? kl_imgsrv_in_flight(&a->thumbs) : 0);
 }
 
 /* see app.h */
@@ -119,6 +164,16 @@ int kl_app_run(const struct kl_conf *c)
 			return 1;
 		}
 		kl_log(KL_LOG_INFO, "admin: listening on %s (/health, /metrics)", c->admin_listen);
+	}
+	if (c->thumbs.enabled) {
+		thumbs_conf(a);
+		if (kl_imgsrv_start(&a->thumbs, &a->ev, &a->tconf, kl_budget_pool(&a->plan, "thumbs.conn"),
+				    kl_budget_pool(&a->plan, "thumbs.arena"), err) < 0) {
+			kl_log(KL_LOG_ERROR, "%s", err);
+			return 1;
+		}
+		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s)", c->thumbs.listen,
+		       c->thumbs.jobs, c->thumbs.queue, c->thumbs.local_root[0] ? c->thumbs.local_root : "-");
 	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);
