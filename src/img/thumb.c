@@ -417,11 +417,11 @@ static int sniff(struct kl_thumb *t)
 		t->state = ST_PNG;
 		return 0;
 	}
-	if (!t->in.eof && ((n < 3 && memcmp(p, "\xff\xd8\xff", n) == 0) ||
-			   (n < 8 && memcmp(p, png_sig, n) == 0)))
-		return KL_AGAIN;
-	if (n == 0)
-		return fail(t, KL_ECORRUPT, "corrupt image: empty input");
+	if ((n < 3 && memcmp(p, "\xff\xd8\xff", n) == 0) || (n < 8 && memcmp(p, png_sig, n) == 0)) {
+		if (!t->in.eof)
+			return KL_AGAIN;
+		return fail(t, KL_ECORRUPT, "corrupt image: %s", n ? "truncated signature" : "empty input");
+	}
 	return fail(t, KL_EUNSUPP, "unsupported image type (not JPEG or PNG)");
 }
 
@@ -473,6 +473,14 @@ int kl_thumb_step(struct kl_thumb *t, uint32_t max_rows)
 			t->state = ST_JPEG_START;
 			break;
 		case ST_JPEG_START:
+			/* libjpeg's arithmetic decoder cannot suspend: it gets the
+			 * whole file, which must then fit the input buffer */
+			if (t->jd->ci.arith_code && !t->in.eof) {
+				if (t->in.len - t->in.pos < t->in.cap)
+					goto starve;
+				return fail(t, KL_ETOOBIG, "arithmetic-coded JPEG over %u KB is not supported",
+					    KL_THUMB_INBUF / 1024);
+			}
 			rc = kl_jpeg_dec_start(t->jd);
 			if (rc == KL_AGAIN)
 				goto starve;
