@@ -119,6 +119,12 @@ fuzz: fuzz-build
 check-layers:
 	@sh tests/check-layers.sh
 
+# Benchmarks beside the anchors users would pick instead (not tests).
+# Installs the anchors from Debian and npm on first use.
+bench: kinglet
+	@sh port/debian/deps.sh bench
+	@bash tests/bench/run.sh $(BENCH)
+
 install: kinglet
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 kinglet $(DESTDIR)$(PREFIX)/bin/kinglet

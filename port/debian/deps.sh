@@ -10,8 +10,11 @@ test_pkgs="curl openssl python3 imagemagick libjpeg-turbo-progs clang libclang-r
 # Node.js, whose npm the Debian package would conflict with.
 test_cmds="node:nodejs npm:npm"
 
+bench_pkgs="libvips-tools imagemagick libjpeg-turbo-progs time wrk haproxy microsocks shadowsocks-libev v2ray stunnel4 nginx libnginx-mod-http-image-filter curl python3"
+
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
+[ "$what" = bench ] && pkgs="$build_pkgs $test_pkgs $bench_pkgs"
 
 missing=""
 for p in $pkgs; do
@@ -19,7 +22,7 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
-if [ "$what" = test ]; then
+if [ "$what" != build ]; then
 	for pair in $test_cmds; do
 		command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 	done
