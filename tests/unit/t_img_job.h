@@ -11,7 +11,7 @@
 #include "img/thumb.h"
 
 /* Reads a file (tests run from the repository root); NULL if absent. */
-static uint8_t *t_slurp(const char *path, size_t *n)
+static inline uint8_t *t_slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *p;
@@ -41,7 +41,7 @@ struct t_job {
  * `rows` rows at a time after each chunk, in an arena of arena_size bytes
  * at mem. The thumbnail lands in out[0..t_job.out_len).
  */
-static struct t_job t_run(const uint8_t *data, size_t n, size_t chunk, uint8_t *mem, size_t arena_size,
+static inline struct t_job t_run(const uint8_t *data, size_t n, size_t chunk, uint8_t *mem, size_t arena_size,
 			  const struct kl_thumb_opts *o, uint8_t *out, size_t cap, uint32_t rows)
 {
 	struct kl_arena a;
