@@ -8,6 +8,7 @@
 #include "ev/ev.h"
 #include "net/dns.h"
 #include "relay/relay.h"
+#include "imgsrv/imgsrv.h"
 #include "port.h"
 
 #include <stdio.h>
@@ -21,6 +22,9 @@ struct app {
 	struct kl_admin admin;
 	struct kl_dns dns;
 	struct kl_rlisten relay[KL_CONF_MAX_RELAYS];
+	struct kl_imgsrv thumbs;
+	struct kl_imgsrv_conf tconf;
+	const char *sources[KL_CONF_MAX_SOURCES];
 	int sigfd;
 	int stopping;
 	uint64_t started_ms, stop_deadline;
@@ -46,6 +50,44 @@ static void collect(void *ud)
 		kl_metric_set(&a->heap_size, st.plan_size);
 		kl_metric_set(&a->boot_used, st.boot_used);
 		kl_metric_set(&a->heap_fails, st.fails);
+	}
+	if (a->conf->thumbs.enabled)
+		kl_imgsrv_collect(&a->thumbs);
+}
+
+/* The [thumbs] section and [preset NAME] sections as the service's own config. */
+static void thumbs_conf(struct app *a)
+{
+	const struct kl_conf *c = a->conf;
+	const struct kl_conf_thumbs *t = &c->thumbs;
+	struct kl_imgsrv_conf *o = &a->tconf;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = t->listen;
+	o->key = t->key;
+	o->salt = t->salt;
+	o->signature_size = t->signature_size;
+	o->jobs = t->jobs;
+	o->queue = t->queue;
+	o->arena = t->arena;
+	o->max_header = t->max_header_kb * 1024;
+	o->header_timeout_ms = t->header_timeout_ms;
+	o->idle_timeout_ms = t->idle_timeout_ms;
+	o->ttl_s = t->ttl_s;
+	o->quality = t->quality;
+	o->max_src_mp = t->max_src_resolution;
+	o->fetch.local_root = t->local_root;
+	for (unsigned i = 0; i < t->nsources && i < KL_CONF_MAX_SOURCES; i++)
+		a->sources[i] = t->allowed_sources[i];
+	o->fetch.allowed = a->sources;
+	o->fetch.nallowed = t->nsources;
+	o->fetch.allow_private = t->allow_private_sources;
+	o->fetch.max_src_size = t->max_src_size;
+	o->fetch.timeout_ms = t->download_timeout_ms;
+	for (unsigned i = 0; i < c->npresets && i < KL_IMGSRV_MAX_PRESETS; i++) {
+		o->presets[i].name = c->preset[i].name;
+		o->presets[i].opts = c->preset[i].options;
+		o->npresets++;
 	}
 }
 
@@ -94,6 +136,8 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 			kl_admin_stop(&a->admin);
 		for (unsigned i = 0; i < a->conf->nrelays; i++)
 			kl_rlisten_stop(&a->relay[i]);
+		if (a->conf->thumbs.enabled)
+			kl_imgsrv_stop(&a->thumbs);
 	} else if ((bits & KP_SIG_TERM) && a->stopping) {
 		kl_log(KL_LOG_INFO, "second stop signal: exiting now");
 		a->stop_deadline = kl_ev_now(ev);
@@ -106,6 +150,8 @@ static unsigned in_flight(const struct app *a)
 
 	for (unsigned i = 0; i < a->conf->nrelays; i++)
 		n += a->relay[i].active;
+	if (a->conf->thumbs.enabled)
+		n += kl_imgsrv_in_flight(&a->thumbs);
 	return n;
 }
 
@@ -195,6 +241,16 @@ int kl_app_run(const struct kl_conf *c)
 	if (start_relays(a, err) < 0) {
 		kl_log(KL_LOG_ERROR, "%s", err);
 		return 1;
+	}
+	if (c->thumbs.enabled) {
+		thumbs_conf(a);
+		if (kl_imgsrv_start(&a->thumbs, &a->ev, &a->tconf, kl_budget_pool(&a->plan, "thumbs.conn"),
+				    kl_budget_pool(&a->plan, "thumbs.arena"), err) < 0) {
+			kl_log(KL_LOG_ERROR, "%s", err);
+			return 1;
+		}
+		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s)", c->thumbs.listen,
+		       c->thumbs.jobs, c->thumbs.queue, c->thumbs.local_root[0] ? c->thumbs.local_root : "-");
 	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);

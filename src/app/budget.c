@@ -4,6 +4,7 @@
 #include "app/admin.h"
 #include "net/tls.h"
 #include "ev/ev.h"
+#include "imgsrv/imgsrv.h"
 #include "net/dns.h"
 #include "relay/relay.h"
 #include "port.h"
@@ -24,7 +25,6 @@
  */
 #define RELAY_CONN_BYTES   640u
 #define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
-#define THUMBS_CONN_BYTES  1024u
 #define KL_LIBC_HEAP_BASE  (128u * 1024u)  /* libc odds and ends after start-up */
 #define KL_TLS_SERVER_CONF_HEAP (32u * 1024u)   /* a parsed certificate chain and key */
 #define FD_SLACK           16u          /* stdio, signal pipe, log reopen, resolver */
@@ -174,13 +174,14 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 	}
 	if (c->thumbs.enabled) {
 		const struct kl_conf_thumbs *t = &c->thumbs;
-		it = add(p, t->max_conns, THUMBS_CONN_BYTES + (size_t)t->max_header_kb * 1024, "thumbs.conn");
-		snprintf(it->what, sizeof(it->what), "HTTP connections, max_conns=%u with %u KB of headers",
-			 t->max_conns, t->max_header_kb);
+		it = add(p, t->max_conns, kl_imgsrv_conn_size(t->max_header_kb), "thumbs.conn");
+		snprintf(it->what, sizeof(it->what), "HTTP connections, max_conns=%u x (state + %u KB head + %u KB URL)",
+			 t->max_conns, t->max_header_kb, t->max_header_kb);
 		it = add(p, t->jobs, (size_t)t->arena, "thumbs.arena");
 		if (it) {
 			kl_budget_human(t->arena, a, sizeof(a));
-			snprintf(it->what, sizeof(it->what), "image jobs=%u x arena %s", t->jobs, a);
+			snprintf(it->what, sizeof(it->what), "image jobs=%u x arena %s (receive buffer, output, pipeline)",
+				 t->jobs, a);
 			if ((uint64_t)it->count * it->size > worst_bytes) {
 				worst_bytes = (uint64_t)it->count * it->size;
 				worst = it;

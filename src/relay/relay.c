@@ -313,8 +313,12 @@ void kl_relay_close(struct kl_rconn *c, const char *why, int abort)
 
 /* ---------------- the byte path ---------------- */
 
-/* Moves bytes along one direction. Returns 0, or -1 when the connection was closed. */
-static int pump(struct kl_rconn *c, int dir)
+/*
+ * Moves bytes along one direction; reads only when rd says the source
+ * reported readiness (a block is taken only when data is there to fill
+ * it). Returns 0, or -1 when the connection was closed.
+ */
+static int pump(struct kl_rconn *c, int dir, int rd)
 {
 	struct kl_rlisten *l = c->l;
 	struct kl_stream *src = dir == UP ? &c->cli : &c->srv, *dst = dir == UP ? &c->srv : &c->cli;
@@ -322,7 +326,7 @@ static int pump(struct kl_rconn *c, int dir)
 	uint8_t eof = dir == UP ? KL_RF_CLI_EOF : KL_RF_SRV_EOF, shut = dir == UP ? KL_RF_SRV_SHUT : KL_RF_CLI_SHUT;
 	uint8_t waitf = dir == UP ? KL_RF_WAIT_UP : KL_RF_WAIT_DOWN;
 	int can_write = c->state == KL_RS_RELAY || dir == DOWN;
-	int can_read = dir == UP ? c->state != KL_RS_CLOSING : c->state == KL_RS_RELAY;
+	int can_read = rd && (dir == UP ? c->state != KL_RS_CLOSING : c->state == KL_RS_RELAY);
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		int progress = 0;
@@ -390,7 +394,7 @@ static void closing(struct kl_rconn *c)
 	uint8_t junk[512];
 	ssize_t r;
 
-	if (pump(c, DOWN) < 0)
+	if (pump(c, DOWN, 0) < 0)
 		return;
 	if (has_data(&c->down))
 		return;
@@ -466,7 +470,7 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 	switch (c->state) {
 	case KL_RS_HANDSHAKE:
 		if (what & KL_EV_WR) {
-			if (pump(c, DOWN) < 0)
+			if (pump(c, DOWN, 0) < 0)
 				return;
 			if (!has_data(&c->down) && c->l->ops->flushed)
 				c->l->ops->flushed(c);
@@ -477,14 +481,20 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 	case KL_RS_RESOLVING:
 	case KL_RS_CONNECTING:
 		/* Keep what the client pipelines behind its request, up to one block. */
-		if (pump(c, UP) < 0)
+		if (pump(c, UP, what & (KL_EV_RD | KL_EV_ERR)) < 0)
 			return;
 		break;
 	case KL_RS_CLOSING:
 		closing(c);
 		break;
 	case KL_RS_RELAY:
-		if (pump(c, is_cli ? UP : DOWN) < 0 || pump(c, is_cli ? DOWN : UP) < 0)
+		/*
+		 * This side's readiness reads it. The other direction writes toward
+		 * it, and reads on the off chance only when it already holds a
+		 * block with room (no block is taken for a maybe).
+		 */
+		if (pump(c, is_cli ? UP : DOWN, what & (KL_EV_RD | KL_EV_ERR)) < 0 ||
+		    pump(c, is_cli ? DOWN : UP, (is_cli ? c->down.area : c->up.area) != NULL) < 0)
 			return;
 		if ((c->flags & (KL_RF_CLI_EOF | KL_RF_SRV_EOF | KL_RF_CLI_SHUT | KL_RF_SRV_SHUT)) ==
 		    (KL_RF_CLI_EOF | KL_RF_SRV_EOF | KL_RF_CLI_SHUT | KL_RF_SRV_SHUT)) {
@@ -542,12 +552,22 @@ int kl_relay_reply(struct kl_rconn *c, const void *msg, size_t n, int close_afte
 		kl_timer_cancel(c->l->ev, &c->timer);
 		closing(c);
 	} else {
-		if (pump(c, DOWN) < 0)
+		if (pump(c, DOWN, 0) < 0)
 			return KL_ECLOSED;
 	}
 	if (c->state)
 		kl_relay_update(c);
 	return c->state ? 0 : KL_ECLOSED;
+}
+
+/* see relay.h */
+void kl_relay_attach_server(struct kl_rconn *c, int fd)
+{
+	kl_stream_plain(&c->srv, fd);
+	if (c->l->conf->sock_buf_kb)
+		kl_sock_bufs(fd, (int)c->l->conf->sock_buf_kb * 1024);
+	if (kl_ev_add(c->l->ev, fd, 0, on_io, c) < 0)
+		kl_relay_close(c, "no poll slot", 1);
 }
 
 /* see relay.h */
@@ -557,7 +577,7 @@ void kl_relay_splice(struct kl_rconn *c)
 	c->last_ms = now(c);
 	kl_timer_cancel(c->l->ev, &c->timer);
 	/* Whatever the client sent behind its request goes first. */
-	if (pump(c, UP) < 0 || pump(c, DOWN) < 0)
+	if (pump(c, UP, 0) < 0 || pump(c, DOWN, 0) < 0)
 		return;
 	kl_relay_update(c);
 }

@@ -128,6 +128,8 @@ void kl_rlisten_abort_all(struct kl_rlisten *l);
 
 /* Starts the outbound step for c->host:c->dport (DNS, policy, connect); ends in ops->connected. */
 void kl_relay_connect(struct kl_rconn *c);
+/* Adopts an already connected server socket (tests; outbounds that connect by other means). */
+void kl_relay_attach_server(struct kl_rconn *c, int fd);
 /* Enters RELAY: bytes left in c->up go to the server first. */
 void kl_relay_splice(struct kl_rconn *c);
 /*
