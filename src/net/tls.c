@@ -143,6 +143,15 @@ int kl_tls_server_conf(struct kl_tls_conf *c, const char *cert, const char *key,
 	return 0;
 }
 
+/* see tls.h */
+void kl_tls_conf_reset(struct kl_tls_conf *c)
+{
+	mbedtls_ssl_config_free(&c->ssl);
+	mbedtls_x509_crt_free(&c->crt);
+	mbedtls_pk_free(&c->key);
+	memset(c, 0, sizeof(*c));
+}
+
 static int parse_pin(const char *s, uint8_t out[32])
 {
 	size_t n = strlen(s);

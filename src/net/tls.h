@@ -59,6 +59,9 @@ int kl_tls_server_conf(struct kl_tls_conf *c, const char *cert, const char *key,
  */
 int kl_tls_client_conf(struct kl_tls_conf *c, const char *ca_file, const char *pin, char err[KL_ERRLEN]);
 
+/* Releases what a conf holds (parsed certificates, key) and leaves it all-zero. */
+void kl_tls_conf_reset(struct kl_tls_conf *c);
+
 /*
  * Turns the connected socket fd into a TLS stream in s. sni is the server
  * name to send and verify (client side; NULL for servers). The session
