@@ -7,6 +7,14 @@
 #include <string.h>
 
 #define LANCZOS_A 3.0
+/*
+ * Rows are held as 4 floats per pixel whatever nc is (RGB gets a zero
+ * fourth lane): every multiply-add then works on one 4-wide vector, which
+ * the compiler turns into one SIMD operation, instead of a stride-3 loop
+ * it cannot vectorise. It costs a third more ring memory for RGB.
+ */
+#define FC 4
+typedef float v4f __attribute__((vector_size(16)));     /* gcc and clang, any target */
 
 static double sinc(double x)
 {
@@ -43,9 +51,9 @@ size_t kl_resize_need(uint32_t in_w, uint32_t in_h, uint32_t nc, double shrink_x
 
 	(void)in_h;
 	return axis_need(win_w, ht) + axis_need(win_h, vt) +
-	       kl_arena_cost((size_t)vt * win_w * nc * sizeof(float)) +
-	       kl_arena_cost((size_t)in_w * nc * sizeof(float)) +
-	       kl_arena_cost((size_t)win_w * nc * sizeof(float)) + kl_arena_cost((size_t)win_w * nc);
+	       kl_arena_cost((size_t)vt * win_w * FC * sizeof(float)) +
+	       kl_arena_cost((size_t)in_w * FC * sizeof(float)) +
+	       kl_arena_cost((size_t)win_w * FC * sizeof(float)) + kl_arena_cost((size_t)win_w * nc);
 }
 
 /*
@@ -120,9 +128,9 @@ int kl_resize_init(struct kl_resize *r, struct kl_arena *a, uint32_t in_w, uint3
 	if (rc)
 		return rc;
 	r->ring_rows = r->v.taps;
-	r->ring = kl_arena_alloc(a, (size_t)r->ring_rows * win_w * nc * sizeof(float));
-	r->tmp = kl_arena_alloc(a, (size_t)in_w * nc * sizeof(float));
-	r->acc = kl_arena_alloc(a, (size_t)win_w * nc * sizeof(float));
+	r->ring = kl_arena_alloc(a, (size_t)r->ring_rows * win_w * FC * sizeof(float));
+	r->tmp = kl_arena_alloc(a, (size_t)in_w * FC * sizeof(float));
+	r->acc = kl_arena_alloc(a, (size_t)win_w * FC * sizeof(float));
 	r->out = kl_arena_alloc(a, (size_t)win_w * nc);
 	if (!r->ring || !r->tmp || !r->acc || !r->out)
 		return KL_ENOMEM;
@@ -145,16 +153,16 @@ static int row_needed(const struct kl_resize *r, uint32_t y)
 void kl_resize_push(struct kl_resize *r, const uint8_t *row)
 {
 	const struct kl_resize_axis *h = &r->h;
-	uint32_t y = r->y_in++, nc = r->nc;
+	uint32_t y = r->y_in++;
 	float *dst, *src = r->tmp;
 
 	KL_ASSERT(y < r->in_h);
 	if (!row_needed(r, y))
 		return;
-	dst = r->ring + (size_t)(y % r->ring_rows) * h->n * nc;
+	dst = r->ring + (size_t)(y % r->ring_rows) * h->n * FC;
 	/* widen to float once; premultiply so that transparent pixels'
 	 * colours do not bleed into their neighbours */
-	if (nc == 4) {
+	if (r->nc == 4) {
 		for (uint32_t x = 0; x < r->in_w; x++) {
 			float al = row[4 * x + 3] * (1.0f / 255.0f);
 			src[4 * x + 0] = row[4 * x + 0] * al;
@@ -163,33 +171,24 @@ void kl_resize_push(struct kl_resize *r, const uint8_t *row)
 			src[4 * x + 3] = row[4 * x + 3];
 		}
 	} else {
-		for (uint32_t x = 0; x < r->in_w * 3; x++)
-			src[x] = row[x];
+		for (uint32_t x = 0; x < r->in_w; x++) {
+			src[4 * x + 0] = row[3 * x + 0];
+			src[4 * x + 1] = row[3 * x + 1];
+			src[4 * x + 2] = row[3 * x + 2];
+			src[4 * x + 3] = 0.0f;
+		}
 	}
 	for (uint32_t x = 0; x < h->n; x++) {
 		const float *w = h->w + (size_t)x * h->taps;
-		const float *s = src + (size_t)h->first[x] * nc;
-		float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+		const float *s = src + (size_t)h->first[x] * FC;
+		v4f a = { 0, 0, 0, 0 }, v;
 		uint32_t cnt = h->count[x];
 
-		if (nc == 4) {
-			for (uint32_t k = 0; k < cnt; k++, s += 4) {
-				a0 += w[k] * s[0];
-				a1 += w[k] * s[1];
-				a2 += w[k] * s[2];
-				a3 += w[k] * s[3];
-			}
-			dst[4 * x + 3] = a3;
-		} else {
-			for (uint32_t k = 0; k < cnt; k++, s += 3) {
-				a0 += w[k] * s[0];
-				a1 += w[k] * s[1];
-				a2 += w[k] * s[2];
-			}
+		for (uint32_t k = 0; k < cnt; k++, s += FC) {
+			memcpy(&v, s, sizeof(v));
+			a += w[k] * v;
 		}
-		dst[nc * x + 0] = a0;
-		dst[nc * x + 1] = a1;
-		dst[nc * x + 2] = a2;
+		memcpy(dst + FC * x, &a, sizeof(a));
 	}
 }
 
@@ -206,7 +205,7 @@ static uint8_t to8(float v)
 const uint8_t *kl_resize_pull(struct kl_resize *r)
 {
 	const struct kl_resize_axis *v = &r->v;
-	uint32_t n = r->h.n * r->nc, y = r->y_out, first, cnt;
+	uint32_t n = r->h.n * FC, y = r->y_out, first, cnt;
 	const float *w;
 	uint8_t *out = r->out;
 
@@ -222,25 +221,33 @@ const uint8_t *kl_resize_pull(struct kl_resize *r)
 	for (uint32_t k = 0; k < cnt; k++) {
 		const float *s = r->ring + (size_t)((first + k) % r->ring_rows) * n;
 		float wk = w[k];
-		for (uint32_t i = 0; i < n; i++)
-			r->acc[i] += wk * s[i];
+		/* n is a multiple of FC: whole vectors, no tail */
+		for (uint32_t i = 0; i < n; i += FC) {
+			v4f a, b;
+			memcpy(&a, r->acc + i, sizeof(a));
+			memcpy(&b, s + i, sizeof(b));
+			a += wk * b;
+			memcpy(r->acc + i, &a, sizeof(a));
+		}
 	}
-	for (uint32_t i = 0; i < n; i += r->nc) {
-		const float *acc = r->acc + i;
+	for (uint32_t x = 0; x < r->h.n; x++) {
+		const float *acc = r->acc + (size_t)x * FC;
 
 		if (r->nc == 4) {
+			uint8_t *o = out + 4 * (size_t)x;
 			float al = acc[3];
 			if (al < 0.5f) {
-				memset(out + i, 0, 4);
+				memset(o, 0, 4);
 				continue;
 			}
 			for (int c = 0; c < 3; c++)
-				out[i + c] = to8(acc[c] * 255.0f / al);
-			out[i + 3] = to8(al);
+				o[c] = to8(acc[c] * 255.0f / al);
+			o[3] = to8(al);
 		} else {
-			out[i] = to8(acc[0]);
-			out[i + 1] = to8(acc[1]);
-			out[i + 2] = to8(acc[2]);
+			uint8_t *o = out + 3 * (size_t)x;
+			o[0] = to8(acc[0]);
+			o[1] = to8(acc[1]);
+			o[2] = to8(acc[2]);
 		}
 	}
 	r->y_out++;

@@ -36,7 +36,7 @@ struct kl_resize_axis {
 struct kl_resize {
 	uint32_t in_w, in_h, nc;
 	struct kl_resize_axis h, v;
-	float *ring;            /* v.taps rows of h.n x nc floats */
+	float *ring;            /* v.taps rows of h.n x 4 floats (RGB padded to 4 lanes) */
 	uint32_t ring_rows;
 	float *tmp;             /* one input row widened (and premultiplied) */
 	float *acc;             /* one output row being summed */
