@@ -9,8 +9,10 @@
 #include "net/dns.h"
 #include "relay/relay.h"
 #include "imgsrv/imgsrv.h"
+#include "net/tls.h"
 #include "port.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -155,6 +157,46 @@ static unsigned in_flight(const struct app *a)
 	return n;
 }
 
+/*
+ * TLS configurations, built once at start and read-only afterwards: one
+ * server side per TLS listener, one client side per upstream_tls relay.
+ * The parsed certificates live in libc.heap (planned by budget.c).
+ */
+#define TLS_CONF_BYTES 4096
+static _Alignas(max_align_t) unsigned char tls_srv_mem[KL_CONF_MAX_RELAYS][TLS_CONF_BYTES];
+static _Alignas(max_align_t) unsigned char tls_up_mem[KL_CONF_MAX_RELAYS][TLS_CONF_BYTES];
+
+static int relay_tls(struct app *a, unsigned i, char err[KL_ERRLEN])
+{
+	const struct kl_conf_relay *r = &a->conf->relay[i];
+	struct kl_tls_conf *srv = NULL, *up = NULL;
+	struct kl_pool *pool = kl_budget_pool(&a->plan, "tls.sess");
+	char e[KL_ERRLEN];
+
+	if (!r->tls_cert[0] && !(r->upstream[0] && r->upstream_tls))
+		return 0;
+	if (kl_tls_conf_size() > TLS_CONF_BYTES || !pool) {
+		snprintf(err, KL_ERRLEN, "relay %s: no room for its TLS configuration in the plan", r->name);
+		return KL_EINVAL;
+	}
+	if (r->tls_cert[0]) {
+		srv = (struct kl_tls_conf *)tls_srv_mem[i];
+		if (kl_tls_server_conf(srv, r->tls_cert, r->tls_key, e) < 0) {
+			snprintf(err, KL_ERRLEN, "relay %s: %s", r->name, e);
+			return KL_EINVAL;
+		}
+	}
+	if (r->upstream[0] && r->upstream_tls) {
+		up = (struct kl_tls_conf *)tls_up_mem[i];
+		if (kl_tls_client_conf(up, r->upstream_ca, r->upstream_pin, e) < 0) {
+			snprintf(err, KL_ERRLEN, "relay %s: upstream: %s", r->name, e);
+			return KL_EINVAL;
+		}
+	}
+	kl_rlisten_tls(&a->relay[i], srv, up, pool);
+	return 0;
+}
+
 /* The resolver, then every [relay NAME] listener, on pools of the plan. */
 static int start_relays(struct app *a, char err[KL_ERRLEN])
 {
@@ -181,11 +223,14 @@ static int start_relays(struct app *a, char err[KL_ERRLEN])
 		tab = kl_budget_pool(&a->plan, name);
 		rc = kl_rlisten_init(&a->relay[i], r, &a->ev, &a->dns, conn, buf, tab ? kl_pool_get(tab) : NULL, err);
 		if (rc == 0)
+			rc = relay_tls(a, i, err);
+		if (rc == 0)
 			rc = kl_rlisten_start(&a->relay[i], err);
 		if (rc < 0)
 			return rc;
-		kl_log(KL_LOG_INFO, "relay %s: %s listening on %s (max_conns %u, buffer_kb %u)", r->name,
-		       a->relay[i].ops->name, r->listen, r->max_conns, r->buffer_kb);
+		kl_log(KL_LOG_INFO, "relay %s: %s%s listening on %s (max_conns %u, buffer_kb %u%s%s%s)", r->name,
+		       a->relay[i].ops->name, r->tls_cert[0] ? " over TLS" : "", r->listen, r->max_conns, r->buffer_kb,
+		       r->upstream[0] ? ", upstream " : "", r->upstream, r->upstream[0] && r->upstream_tls ? " (TLS)" : "");
 	}
 	return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const ref_name[KL_RREF_COUNT] = { "full", "per_ip", "clients", "stopping" };
+static const char *const ref_name[KL_RREF_COUNT] = { "full", "per_ip", "clients", "stopping", "tls" };
 
 static uint32_t ip_cap(const struct kl_conf_relay *rc)
 {
@@ -83,7 +83,27 @@ int kl_rlisten_init(struct kl_rlisten *l, const struct kl_conf_relay *rc, struct
 	l->nips = ip_cap(rc);
 	if (l->nips)
 		memset(l->ips, 0, (size_t)l->nips * sizeof(*l->ips));
+	if (rc->upstream[0]) {
+		struct kl_httpreq_hostport hp;
+		if (kl_httpreq_hostport(rc->upstream, strlen(rc->upstream), 0, &hp) < 0 ||
+		    hp.host_len >= sizeof(l->up_host)) {
+			snprintf(err, KL_ERRLEN, "relay %s: upstream \"%s\" is not host:port", rc->name, rc->upstream);
+			return KL_EINVAL;
+		}
+		memcpy(l->up_host, hp.host, hp.host_len);
+		l->up_host[hp.host_len] = 0;
+		l->up_port = hp.port;
+	}
 	return 0;
+}
+
+/* see relay.h */
+void kl_rlisten_tls(struct kl_rlisten *l, const struct kl_tls_conf *server, const struct kl_tls_conf *upstream,
+		    struct kl_pool *pool)
+{
+	l->tls_srv = server;
+	l->tls_up = upstream;
+	l->tls_pool = pool;
 }
 
 /* ---------------- per-IP counts: linear probing with backward-shift deletion ---------------- */
@@ -173,6 +193,17 @@ static int on_accept(struct kl_listener *lst, int fd, const struct kp_addr *peer
 			return KL_EDENIED;
 		}
 	}
+	/*
+	 * TLS admission: the listener's own cap first (a counter), then the
+	 * shared session pool. Refusing here costs the client a closed
+	 * socket and us nothing; the kernel backlog is not the place to wait,
+	 * as a handshake slot frees only when some session ends.
+	 */
+	if (l->tls_srv && (l->tls_cli >= l->conf->tls_sessions || !l->tls_pool ||
+			   l->tls_pool->used >= l->tls_pool->count)) {
+		refuse(l, KL_RREF_TLS, ip, port);
+		return KL_ENOMEM;
+	}
 	c = kl_pool_get(l->conn_pool);
 	if (!c) {
 		/* Not reached while the pause below works; kept as the safe answer. */
@@ -180,11 +211,22 @@ static int on_accept(struct kl_listener *lst, int fd, const struct kp_addr *peer
 		return KL_ENOMEM;
 	}
 	memset(c, 0, sizeof(*c));
+	c->cli.fd = c->srv.fd = -1;
+	if (l->tls_srv) {
+		if (kl_tls_start(&c->cli, fd, l->tls_srv, l->tls_pool, NULL) < 0) {
+			kl_pool_put(l->conn_pool, c);
+			refuse(l, KL_RREF_TLS, ip, port);
+			return KL_ENOMEM;
+		}
+		c->tflags |= KL_RT_CLI;
+		l->tls_cli++;
+	} else {
+		kl_stream_plain(&c->cli, fd);
+	}
 	c->l = l;
 	c->id = ++l->next_id;
 	memcpy(c->cip, ip, 16);
 	c->cport = port;
-	c->cli.fd = c->srv.fd = -1;
 	if (slot) {
 		if (!slot->n)
 			memcpy(slot->ip, ip, 16);
@@ -200,7 +242,7 @@ static int on_accept(struct kl_listener *lst, int fd, const struct kp_addr *peer
 		l->paused_full = 1;
 		kl_listener_pause(&l->lst);
 	}
-	kl_relay_begin(c, fd);
+	kl_relay_begin(c);
 	return 0;
 }
 
@@ -210,6 +252,10 @@ void kl_rlisten_release(struct kl_rlisten *l, struct kl_rconn *c)
 {
 	if (c->flags & KL_RF_IP_COUNTED)
 		ip_dec(l, c->cip);
+	if (c->tflags & KL_RT_CLI)
+		l->tls_cli--;
+	if (c->tflags & KL_RT_UP)
+		l->tls_upn--;
 	l->active--;
 	kl_metric_set(&l->m_active, l->active);
 	kl_pool_put(l->conn_pool, c);
@@ -274,6 +320,10 @@ int kl_rlisten_start(struct kl_rlisten *l, char err[KL_ERRLEN])
 	metric(&l->m_connfail, "kinglet_relay_connect_failures_total", "Outbound connects that failed or timed out.",
 	       KL_METRIC_COUNTER, n, "");
 	metric(&l->m_closed, "kinglet_relay_closed_total", "Relayed connections closed.", KL_METRIC_COUNTER, n, "");
+	metric(&l->m_tls_fail, "kinglet_relay_tls_handshake_failures_total",
+	       "Client TLS handshakes that failed (garbage, wrong version, closed early).", KL_METRIC_COUNTER, n, "");
+	metric(&l->m_up_fail, "kinglet_relay_upstream_failures_total",
+	       "Chained outbounds the upstream refused or that failed its TLS checks.", KL_METRIC_COUNTER, n, "");
 	return 0;
 }
 

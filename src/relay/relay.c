@@ -167,6 +167,8 @@ static unsigned srv_want(const struct kl_rconn *c)
 
 	if (c->state == KL_RS_CONNECTING)
 		return KL_EV_WR;
+	if (c->state == KL_RS_UPSTREAM)
+		return kl_upstream_want(c);
 	if (c->state != KL_RS_RELAY)
 		return 0;
 	if (has_data(&c->up))
@@ -188,6 +190,7 @@ static uint32_t limit_ms(const struct kl_rconn *c, const char **why)
 		return rc->handshake_ms;
 	case KL_RS_RESOLVING:
 	case KL_RS_CONNECTING:
+	case KL_RS_UPSTREAM:
 		*why = "connect timeout";
 		return rc->connect_ms;
 	case KL_RS_CLOSING:
@@ -229,19 +232,42 @@ static void arm(struct kl_rconn *c)
 	kl_timer_arm(c->l->ev, &c->timer, due > t ? (uint32_t)KL_MIN(due - t, 0x7fffffffu) : 0, on_timer, c);
 }
 
+/*
+ * A TLS stream may hold decrypted bytes the socket will never signal
+ * again (a record larger than the room that was offered). While a side
+ * that has some is wanted for reading, an idle item delivers the
+ * readiness poll cannot.
+ */
+static int on_idle(struct kl_ev *ev, struct kl_idle *w, void *ud)
+{
+	struct kl_rconn *c = ud;
+
+	if (kl_stream_open(&c->cli) && kl_stream_pending(&c->cli) && (cli_want(c) & KL_EV_RD))
+		on_io(ev, c->cli.fd, KL_EV_RD, c);
+	if (c->state && kl_stream_open(&c->srv) && kl_stream_pending(&c->srv) && (srv_want(c) & KL_EV_RD))
+		on_io(ev, c->srv.fd, KL_EV_RD, c);
+	return 0;
+}
+
 /* see relay.h */
 void kl_relay_update(struct kl_rconn *c)
 {
 	struct kl_ev *ev = c->l->ev;
+	unsigned cw = cli_want(c), sw = srv_want(c);
+	int pend = 0;
 
-	if (kl_stream_open(&c->cli))
-		kl_ev_want(ev, c->cli.fd, kl_stream_want(&c->cli, cli_want(c)));
-	if (kl_stream_open(&c->srv))
-		kl_ev_want(ev, c->srv.fd, kl_stream_want(&c->srv, srv_want(c)));
+	if (kl_stream_open(&c->cli)) {
+		kl_ev_want(ev, c->cli.fd, kl_stream_want(&c->cli, cw));
+		pend |= (cw & KL_EV_RD) && kl_stream_pending(&c->cli);
+	}
+	if (kl_stream_open(&c->srv)) {
+		kl_ev_want(ev, c->srv.fd, kl_stream_want(&c->srv, sw));
+		pend |= (sw & KL_EV_RD) && kl_stream_pending(&c->srv);
+	}
+	if (pend)
+		kl_idle_push(ev, &c->idle, on_idle, c);
 	arm(c);
 }
-
-static void fail_outbound(struct kl_rconn *c, int rc);
 
 static void on_timer(struct kl_ev *ev, struct kl_timer *t, void *ud)
 {
@@ -253,8 +279,8 @@ static void on_timer(struct kl_ev *ev, struct kl_timer *t, void *ud)
 		kl_timer_arm(ev, &c->timer, (uint32_t)KL_MIN(due - now(c), 0x7fffffffu), on_timer, c);
 		return;
 	}
-	if (c->state == KL_RS_RESOLVING || c->state == KL_RS_CONNECTING) {
-		fail_outbound(c, KL_ETIMEDOUT);
+	if (c->state == KL_RS_RESOLVING || c->state == KL_RS_CONNECTING || c->state == KL_RS_UPSTREAM) {
+		kl_relay_fail_outbound(c, KL_ETIMEDOUT);
 		return;
 	}
 	kl_relay_close(c, why, 0);
@@ -268,12 +294,13 @@ void kl_rlisten_release(struct kl_rlisten *l, struct kl_rconn *c);
 void kl_relay_close(struct kl_rconn *c, const char *why, int abort)
 {
 	struct kl_rlisten *l = c->l;
-	char cli[KL_SOCK_ADDRSTRLEN], dst[KL_SOCK_ADDRSTRLEN + 8];
+	char cli[KL_SOCK_ADDRSTRLEN], dst[sizeof(c->host) + KL_SOCK_ADDRSTRLEN + 32];
 	uint64_t ms;
 
 	if (!c->state)
 		return;
 	kl_timer_cancel(l->ev, &c->timer);
+	kl_idle_cancel(l->ev, &c->idle);
 	if (c->dns_handle) {
 		kl_dns_cancel(l->dns, c->dns_handle);
 		c->dns_handle = 0;
@@ -289,16 +316,17 @@ void kl_relay_close(struct kl_rconn *c, const char *why, int abort)
 	}
 	c->state = 0;
 	/* Buffers go back whatever they hold: the connection is gone. */
-	c->up.len = c->down.len = 0;
+	c->up.len = c->down.len = c->uph.len = 0;
 	buf_put(c, &c->up);
 	buf_put(c, &c->down);
+	buf_put(c, &c->uph);
 
 	ms = now(c) - c->start_ms;
 	kl_sock_format(c->cip, c->cport, cli, sizeof(cli));
 	if (c->naddr && c->addr_i < c->naddr) {
 		char ip[KL_SOCK_ADDRSTRLEN];
-		kl_sock_format(c->dip[c->addr_i], c->dport, ip, sizeof(ip));
-		snprintf(dst, sizeof(dst), "%s:%u (%s)", c->host, c->dport, ip);
+		kl_sock_format(c->dip[c->addr_i], l->up_host[0] ? l->up_port : c->dport, ip, sizeof(ip));
+		snprintf(dst, sizeof(dst), l->up_host[0] ? "%s:%u (via upstream %s)" : "%s:%u (%s)", c->host, c->dport, ip);
 	} else if (c->host[0]) {
 		snprintf(dst, sizeof(dst), "%s:%u", c->host, c->dport);
 	} else {
@@ -436,6 +464,13 @@ static void handshake_read(struct kl_rconn *c)
 		c->l->ops->input(c);
 		if (c->state)
 			kl_relay_buf_drop(c, &c->up);
+	} else if (r < 0 && r != KL_AGAIN && (c->tflags & KL_RT_CLI) && !kl_tls_ready(&c->cli)) {
+		/* Garbage, a wrong version, a hello cut short: this client only. */
+		kl_relay_buf_drop(c, &c->up);
+		kl_metric_inc(&c->l->m_tls_fail);
+		kl_log(KL_LOG_INFO, "relay %s: c%u tls handshake failed: %s", c->l->conf->name, c->id,
+		       kl_tls_reason(&c->cli)[0] ? kl_tls_reason(&c->cli) : "connection closed");
+		kl_relay_close(c, "tls handshake failed", 1);
 	} else if (r == 0) {
 		kl_relay_close(c, "client closed during the handshake", 0);
 	} else if (r != KL_AGAIN) {
@@ -462,6 +497,12 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		}
 		if (c->l->conf->sock_buf_kb)
 			kl_sock_bufs(fd, (int)c->l->conf->sock_buf_kb * 1024);
+		if (c->l->up_host[0]) {
+			kl_upstream_begin(c);
+			if (c->state)
+				kl_relay_update(c);
+			return;
+		}
 		c->l->ops->connected(c, 0);
 		if (c->state)
 			kl_relay_update(c);
@@ -478,10 +519,18 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		if (c->state == KL_RS_HANDSHAKE && (what & (KL_EV_RD | KL_EV_ERR)))
 			handshake_read(c);
 		break;
+	case KL_RS_UPSTREAM:
+		if (!is_cli) {
+			kl_upstream_io(c);
+			break;
+		}
+		if (pump(c, UP, what & (KL_EV_RD | KL_EV_ERR)) < 0 || pump(c, DOWN, 0) < 0)
+			return;
+		break;
 	case KL_RS_RESOLVING:
 	case KL_RS_CONNECTING:
-		/* Keep what the client pipelines behind its request, up to one block. */
-		if (pump(c, UP, what & (KL_EV_RD | KL_EV_ERR)) < 0)
+		/* Keep what the client pipelines behind its request, up to one block; flush replies. */
+		if (pump(c, UP, what & (KL_EV_RD | KL_EV_ERR)) < 0 || pump(c, DOWN, 0) < 0)
 			return;
 		break;
 	case KL_RS_CLOSING:
@@ -510,9 +559,10 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 }
 
 /* see relay.h */
-void kl_relay_begin(struct kl_rconn *c, int fd)
+void kl_relay_begin(struct kl_rconn *c)
 {
-	kl_stream_plain(&c->cli, fd);
+	int fd = c->cli.fd;
+
 	c->srv.fd = -1;
 	c->state = KL_RS_HANDSHAKE;
 	c->start_ms = c->last_ms = now(c);
@@ -584,7 +634,8 @@ void kl_relay_splice(struct kl_rconn *c)
 
 /* ---------------- outbound: direct ---------------- */
 
-static void fail_outbound(struct kl_rconn *c, int rc)
+/* see relay.h */
+void kl_relay_fail_outbound(struct kl_rconn *c, int rc)
 {
 	struct kl_rlisten *l = c->l;
 
@@ -596,6 +647,8 @@ static void fail_outbound(struct kl_rconn *c, int rc)
 		kl_ev_del(l->ev, c->srv.fd);
 		kl_stream_close(&c->srv, 0);
 	}
+	c->uph.len = 0;
+	kl_relay_buf_drop(c, &c->uph);
 	if (rc == KL_EDENIED)
 		kl_metric_inc(&l->m_denied);
 	else
@@ -610,7 +663,7 @@ static void try_connect(struct kl_rconn *c)
 	struct kl_rlisten *l = c->l;
 
 	while (c->addr_i < c->naddr) {
-		int fd = kl_sock_connect(c->dip[c->addr_i], c->dport);
+		int fd = kl_sock_connect(c->dip[c->addr_i], l->up_host[0] ? l->up_port : c->dport);
 		if (fd < 0) {
 			c->err = -fd;
 			c->addr_i++;
@@ -627,7 +680,7 @@ static void try_connect(struct kl_rconn *c)
 		kl_relay_update(c);
 		return;
 	}
-	fail_outbound(c, KL_EIO);
+	kl_relay_fail_outbound(c, KL_EIO);
 }
 
 /* Keeps the resolved addresses the destination policy allows, then connects. */
@@ -643,8 +696,8 @@ static void resolved(struct kl_rconn *c, const struct kl_dns_addrs *a)
 	c->addr_i = 0;
 	for (uint32_t i = 0; i < a->n; i++) {
 		struct kl_cidr_addr ca;
-		if (l->conf->type == KL_RELAY_FORWARD) {
-			/* The operator chose the target: no destination policy applies. */
+		if (l->conf->type == KL_RELAY_FORWARD || l->up_host[0]) {
+			/* The operator chose the target or the upstream: no destination policy applies. */
 			memcpy(c->dip[c->naddr++], a->ip[i], 16);
 			continue;
 		}
@@ -659,7 +712,7 @@ static void resolved(struct kl_rconn *c, const struct kl_dns_addrs *a)
 			       c->host, kl_cidr_why_name(why));
 	}
 	if (!c->naddr) {
-		fail_outbound(c, KL_EDENIED);
+		kl_relay_fail_outbound(c, KL_EDENIED);
 		return;
 	}
 	try_connect(c);
@@ -672,7 +725,7 @@ static void on_dns(void *ud, int rc, const struct kl_dns_addrs *a)
 	c->dns_handle = 0;
 	if (rc < 0) {
 		kl_metric_inc(&c->l->m_dns_fail);
-		fail_outbound(c, rc == KL_ETIMEDOUT ? KL_ETIMEDOUT : KL_ENOTFOUND);
+		kl_relay_fail_outbound(c, rc == KL_ETIMEDOUT ? KL_ETIMEDOUT : KL_ENOTFOUND);
 		return;
 	}
 	resolved(c, a);
@@ -684,6 +737,7 @@ void kl_relay_connect(struct kl_rconn *c)
 	struct kl_rlisten *l = c->l;
 	struct kl_dns_addrs a;
 	uint8_t tmp[16];
+	const char *host = c->host;
 	int rc, why = 0;
 
 	c->state = KL_RS_RESOLVING;
@@ -693,19 +747,39 @@ void kl_relay_connect(struct kl_rconn *c)
 	/* Refuse by name first: a denied name is never even looked up. */
 	if (kl_dns_literal(c->host, tmp) < 0 && l->conf->type != KL_RELAY_FORWARD &&
 	    kl_cidr_decide(l->allow, l->nallow, l->deny, l->ndeny, NULL, c->host, strlen(c->host), &why) < 0) {
-		fail_outbound(c, KL_EDENIED);
+		kl_relay_fail_outbound(c, KL_EDENIED);
 		return;
 	}
-	if (kl_dns_literal(c->host, tmp) < 0)
+	if (l->up_host[0]) {
+		/*
+		 * Chained: the upstream resolves and connects; the policy still
+		 * judges what the client asked for (a literal by its address, a
+		 * name by the name rules above), never the upstream's address.
+		 */
+		if (kl_dns_literal(c->host, tmp) == 0 && l->conf->type != KL_RELAY_FORWARD) {
+			struct kl_cidr_addr ca;
+			kl_cidr_from_v6(&ca, tmp);
+			if (kl_sock_is_v4(tmp))
+				kl_cidr_from_v4(&ca, tmp + 12);
+			if (kl_cidr_decide(l->allow, l->nallow, l->deny, l->ndeny, &ca, NULL, 0, &why) < 0) {
+				kl_log(KL_LOG_DEBUG, "relay %s: c%u %s: address refused (%s)", l->conf->name, c->id,
+				       c->host, kl_cidr_why_name(why));
+				kl_relay_fail_outbound(c, KL_EDENIED);
+				return;
+			}
+		}
+		host = l->up_host;
+	}
+	if (kl_dns_literal(host, tmp) < 0)
 		kl_metric_inc(&l->m_dns);
-	rc = kl_dns_resolve(l->dns, c->host, on_dns, c, &a, &c->dns_handle);
+	rc = kl_dns_resolve(l->dns, host, on_dns, c, &a, &c->dns_handle);
 	if (rc == KL_AGAIN) {
 		kl_relay_update(c);
 		return;
 	}
 	if (rc < 0) {
 		kl_metric_inc(&l->m_dns_fail);
-		fail_outbound(c, rc == KL_ENOMEM ? KL_ENOMEM : KL_ENOTFOUND);
+		kl_relay_fail_outbound(c, rc == KL_ENOMEM ? KL_ENOMEM : KL_ENOTFOUND);
 		return;
 	}
 	resolved(c, &a);

@@ -14,6 +14,7 @@
 #include "net/dns.h"
 #include "net/listener.h"
 #include "net/stream.h"
+#include "net/tls.h"
 #include "proto/cidr.h"
 
 /*
@@ -27,6 +28,12 @@
  *       v                                        v             v
  *   CLOSING (flush the reply, half-close, drain)      RELAY (splice)
  *
+ * With `upstream` set, CONNECTING reaches the upstream proxy instead and
+ * UPSTREAM runs the chain step (TLS handshake, CONNECT, the proxy's
+ * reply; upstream.c) before the session is told the outcome. A TLS
+ * listener wraps the client socket before the session sees a byte: the
+ * handshake runs inside the first reads, under the handshake timeout.
+ *
  * Buffers: c->up carries client -> server bytes and c->down server ->
  * client bytes. Each is a block of the listener's "relay.NAME.buf" pool
  * held only while it holds data (the session also uses them for the
@@ -38,7 +45,7 @@
  * timers, backpressure, half-close, the close log line - is relay.c.
  * config is read-only data here (app/ owns it); relay/ never calls app/.
  */
-enum kl_rstate { KL_RS_HANDSHAKE = 1, KL_RS_RESOLVING, KL_RS_CONNECTING, KL_RS_RELAY, KL_RS_CLOSING };
+enum kl_rstate { KL_RS_HANDSHAKE = 1, KL_RS_RESOLVING, KL_RS_CONNECTING, KL_RS_UPSTREAM, KL_RS_RELAY, KL_RS_CLOSING };
 
 /* c->flags */
 enum {
@@ -52,8 +59,11 @@ enum {
 	KL_RF_IP_COUNTED = 1 << 7       /* holds a slot in the per-IP table */
 };
 
+/* c->tflags: which TLS session counts the connection holds (listener side, upstream side). */
+enum { KL_RT_CLI = 1 << 0, KL_RT_UP = 1 << 1 };
+
 /* Refusal reasons, for metrics (stable indexes). */
-enum { KL_RREF_FULL = 0, KL_RREF_PER_IP, KL_RREF_CLIENTS, KL_RREF_STOPPING, KL_RREF_COUNT };
+enum { KL_RREF_FULL = 0, KL_RREF_PER_IP, KL_RREF_CLIENTS, KL_RREF_STOPPING, KL_RREF_TLS, KL_RREF_COUNT };
 
 struct kl_rconn;
 struct kl_rlisten;
@@ -75,6 +85,8 @@ struct kl_rconn {
 	struct kl_stream cli, srv;
 	struct kl_buf up, down;
 	struct kl_timer timer;
+	struct kl_idle idle;                    /* TLS: decrypted bytes wait inside the stream */
+	struct kl_buf uph;                      /* UPSTREAM: the proxy's reply head (a lent block) */
 	struct kl_rconn *wnext, *wprev;         /* buffer wait list */
 	uint64_t start_ms, last_ms;             /* last_ms: activity, or phase start */
 	uint64_t bytes_up, bytes_down;
@@ -82,7 +94,9 @@ struct kl_rconn {
 	uint32_t dns_handle;
 	int err;                                /* errno of the outbound failure */
 	uint8_t state, flags, sess, naddr, addr_i;
-	uint8_t close_after;                    /* CLOSING: close once the reply is flushed */
+	uint8_t tflags;                         /* KL_RT_* */
+	uint16_t up_sent;                       /* UPSTREAM: bytes of the CONNECT request written */
+	uint16_t up_status;                     /* the upstream's refusing status (HTTP), 0 none */
 	uint16_t dport, cport;
 	uint8_t cip[16];
 	uint8_t dip[KL_DNS_MAX_ADDRS][16];
@@ -107,9 +121,15 @@ struct kl_rlisten {
 	/* per-client-IP connection counts: open addressing, no deletion marks needed (see listen.c) */
 	struct kl_rip { uint8_t ip[16]; uint32_t n; } *ips;
 	uint32_t nips;
+	/* TLS and chaining (kl_rlisten_tls); NULL/0 when not configured */
+	const struct kl_tls_conf *tls_srv, *tls_up;
+	struct kl_pool *tls_pool;
+	uint32_t tls_cli, tls_upn;              /* sessions held now, each capped by tls_sessions */
+	char up_host[256];                      /* upstream host (name or literal), "" = direct */
+	uint16_t up_port;
 	/* metrics */
 	struct kl_metric m_active, m_accepted, m_refused[KL_RREF_COUNT], m_up, m_down, m_stalls,
-		m_dns, m_dns_fail, m_denied, m_connfail, m_closed;
+		m_dns, m_dns_fail, m_denied, m_connfail, m_closed, m_tls_fail, m_up_fail;
 };
 
 /* Bytes of per-listener side tables (rules, per-IP table) carved from "relay.NAME.tab". */
@@ -117,6 +137,15 @@ size_t kl_rlisten_mem_size(const struct kl_conf_relay *rc);
 /* Compiles the config's rules (the config was validated: malformed rules are skipped with a log line). */
 int  kl_rlisten_init(struct kl_rlisten *l, const struct kl_conf_relay *rc, struct kl_ev *ev, struct kl_dns *dns,
 		     struct kl_pool *conn_pool, struct kl_pool *buf_pool, void *tab_mem, char err[KL_ERRLEN]);
+/*
+ * TLS for the listener: server wraps every accepted client (NULL: plain),
+ * upstream is the client conf for upstream_tls (NULL: plain TCP to the
+ * upstream). Both are built once by the caller and outlive the listener;
+ * sessions come from pool ("tls.sess", shared), at most tls_sessions per
+ * side. MUST be called after kl_rlisten_init and before kl_rlisten_start.
+ */
+void kl_rlisten_tls(struct kl_rlisten *l, const struct kl_tls_conf *server, const struct kl_tls_conf *upstream,
+		    struct kl_pool *pool);
 /* Opens the listening socket and registers the metrics. */
 int  kl_rlisten_start(struct kl_rlisten *l, char err[KL_ERRLEN]);
 /* Stops accepting; connections in flight finish. */
@@ -157,8 +186,19 @@ void kl_relay_update(struct kl_rconn *c);
 /* Credentials check against the listener's users (constant time per entry). */
 int  kl_relay_user_ok(const struct kl_rlisten *l, const char *user, size_t ulen, const char *pass, size_t plen);
 
-/* Accept path (listen.c) into relay.c. */
-void kl_relay_begin(struct kl_rconn *c, int fd);
+/* Accept path (listen.c) into relay.c; c->cli is already set up (plain or TLS). */
+void kl_relay_begin(struct kl_rconn *c);
+
+/* ---- relay.c <-> upstream.c: the chain step ---- */
+
+/* Ends the outbound step with a failure rc (KL_E*; c->err may hold errno): the session replies. */
+void kl_relay_fail_outbound(struct kl_rconn *c, int rc);
+/* The TCP connection to the upstream is up: starts TLS if configured and sends CONNECT. */
+void kl_upstream_begin(struct kl_rconn *c);
+/* Server-side readiness in UPSTREAM. */
+void kl_upstream_io(struct kl_rconn *c);
+/* Poll interest of the server side in UPSTREAM (before the stream's own want()). */
+unsigned kl_upstream_want(const struct kl_rconn *c);
 
 extern const struct kl_rsess_ops kl_sess_fwd_ops, kl_sess_socks5_ops, kl_sess_connect_ops;
 

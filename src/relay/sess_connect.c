@@ -16,6 +16,11 @@
  * plain forwarding (clients see the origin's Connection: close), and the
  * request head must fit one buffer block (buffer_kb, 2 KB when 0): a
  * longer one is answered 431.
+ *
+ * A 407 keeps the connection open when the request carried no body and
+ * did not ask to close: browsers (and curl --proxy-anyauth) retry with
+ * credentials on the same connection - over TLS that saves a handshake.
+ * The retry must still come within the handshake timeout.
  */
 enum { HEAD = 0, TUNNEL, FORWARD };
 #define MAX_HDRS 64
@@ -54,6 +59,30 @@ static void respond(struct kl_rconn *c, int status, const char *body, const char
 			 status == 503 ? "Retry-After: 1\r\n" : "", body);
 
 	kl_relay_reply(c, out, (size_t)n, 1, why);
+}
+
+/*
+ * 407 that keeps the connection: the request head is dropped and the next
+ * one is read from what follows. Returns 1 when done so, 0 when the
+ * request does not allow it (a body we would have to skip, Connection:
+ * close, HTTP/1.0) and the caller closes instead.
+ */
+static int challenge(struct kl_rconn *c, const struct kl_httpreq *rq, size_t head)
+{
+	static const char body[] = "proxy authentication required\n";
+	char out[256];
+	uint64_t clen = 0;
+	int n;
+
+	if (rq->minor == 0 || kl_httpreq_chunked(rq->hdr, rq->nhdr) != 0 ||
+	    kl_httpreq_content_length(rq->hdr, rq->nhdr, &clen) < 0 || clen != 0 ||
+	    (kl_httpreq_connection(rq->hdr, rq->nhdr) & KL_HTTPREQ_CONN_CLOSE))
+		return 0;
+	n = snprintf(out, sizeof(out), "HTTP/1.1 407 %s\r\nProxy-Authenticate: Basic realm=\"kinglet\"\r\n"
+		     "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s", reason_of(407), sizeof(body) - 1, body);
+	kl_relay_consume(c, head);
+	kl_relay_reply(c, out, (size_t)n, 0, NULL);
+	return 1;
 }
 
 static int authorized(struct kl_rconn *c, const struct kl_httpreq *rq)
@@ -165,7 +194,8 @@ static void input(struct kl_rconn *c)
 	size_t len;
 	int rc, form;
 
-	if (c->sess != HEAD)
+again:
+	if (c->sess != HEAD || c->state != KL_RS_HANDSHAKE)
 		return;
 	p = kl_relay_input(c, &len);
 	if (!p)
@@ -193,6 +223,8 @@ static void input(struct kl_rconn *c)
 			return;
 		}
 		if (!authorized(c, &rq)) {
+			if (challenge(c, &rq, (size_t)rc))
+				goto again;
 			respond(c, 407, "proxy authentication required", "auth required");
 			return;
 		}
@@ -207,6 +239,8 @@ static void input(struct kl_rconn *c)
 		return;
 	}
 	if (!authorized(c, &rq)) {
+		if (challenge(c, &rq, (size_t)rc))
+			goto again;
 		respond(c, 407, "proxy authentication required", "auth required");
 		return;
 	}
@@ -225,7 +259,9 @@ static void connected(struct kl_rconn *c, int rc)
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 
 	if (rc < 0) {
-		if (rc == KL_EDENIED)
+		if (c->up_status == 407)
+			respond(c, 502, "upstream refused credentials", "upstream refused credentials");
+		else if (rc == KL_EDENIED)
 			respond(c, 403, "destination not allowed", "destination denied by policy");
 		else if (rc == KL_ETIMEDOUT || (rc == KL_EIO && kl_sock_classify(c->err) == KL_SOCK_TIMEDOUT))
 			respond(c, 504, "connect timeout", "connect timeout");

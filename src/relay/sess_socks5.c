@@ -151,6 +151,8 @@ static void connected(struct kl_rconn *c, int rc)
 
 	if (rc < 0) {
 		uint8_t rep = rep_for(c, rc, &why);
+		if (c->up_status == 407)
+			why = "upstream refused credentials";
 		fail(c, rep, why);
 		return;
 	}

@@ -69,3 +69,37 @@ stop_kinglet() {
 	wait "$KL_PID" 2>/dev/null
 	KL_RC=$?
 }
+
+# make_certs DIR: a throw-away CA (ca.pem) and, signed by it for
+# localhost / 127.0.0.1: srv.pem + srv.key (valid), old.pem (expired in
+# 2020, same key), wrong.pem + wrong.key (CN/SAN "elsewhere.test"); an
+# unrelated CA other.pem; pin.txt (base64 SHA-256 of srv's public key).
+# ECDSA P-256 keeps handshakes cheap. Returns non-zero if openssl failed.
+make_certs() {
+	(
+		cd "$1" || exit 1
+		exec >/dev/null 2>&1
+		set -e
+		ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1"; }
+		ec ca.key
+		openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=kl-it-ca
+		ec srv.key
+		openssl req -new -key srv.key -out srv.csr -subj /CN=localhost
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext
+		ec wrong.key
+		openssl req -new -key wrong.key -out wrong.csr -subj /CN=elsewhere.test
+		printf 'subjectAltName=DNS:elsewhere.test\n' >ext2
+		openssl x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out wrong.pem -days 2 -extfile ext2
+		mkdir -p newcerts; : >index.txt; echo 01 >serial
+		printf '[ca]\ndefault_ca=d\n[d]\ndir=.\ndatabase=index.txt\nnew_certs_dir=newcerts\nserial=serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n' >ca.cnf
+		openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in srv.csr -out old.pem \
+			-startdate 20200101000000Z -enddate 20200102000000Z -extfile ext
+		ec other.key
+		openssl req -x509 -new -key other.key -out other.pem -days 2 -subj /CN=other-ca
+		openssl x509 -in srv.pem -pubkey -noout | openssl pkey -pubin -outform der |
+			openssl dgst -sha256 -binary | openssl base64 >pin.txt
+		openssl x509 -in wrong.pem -pubkey -noout | openssl pkey -pubin -outform der |
+			openssl dgst -sha256 -binary | openssl base64 >wrongpin.txt
+	)
+}

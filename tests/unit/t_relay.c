@@ -50,9 +50,10 @@ static struct kl_rconn *pair(int *cp, int *sp)
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b);
 	memset(c, 0, sizeof(*c));
 	c->l = &l;
-	c->cli.fd = c->srv.fd = -1;
+	c->srv.fd = -1;
+	kl_stream_plain(&c->cli, a[0]);
 	l.active++;
-	kl_relay_begin(c, a[0]);
+	kl_relay_begin(c);
 	kl_relay_attach_server(c, b[0]);
 	kl_relay_splice(c);
 	*cp = a[1];
