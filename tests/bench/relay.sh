@@ -8,7 +8,7 @@
 #       16 KB/s each for 10 s: the relay's RSS and the system's TCP memory;
 #   (d) round trips of 64 bytes on one connection, p50 and p99.
 # Writes $BENCH_OUT/relay.md. Not a test: nothing here asserts a figure.
-# Knobs: RELAY_RUNS (3) runs for the medians of (a) and (d), RELAY_BULK_MB
+# Knobs: RELAY_RUNS (3) runs for the medians of (a), RELAY_PP_RUNS (7) of (d), RELAY_BULK_MB
 # (1024), RELAY_IDLE_CONNS (1000), RELAY_SLOW_CONNS (50), RELAY_SLOW_SECONDS (10).
 set -u
 cd "$(dirname "$0")/../.."
@@ -21,6 +21,7 @@ SLOW_N=${RELAY_SLOW_CONNS:-50}
 SLOW_RATE=16384
 SLOW_S=${RELAY_SLOW_SECONDS:-10}
 PP_N=2000
+PP_RUNS=${RELAY_PP_RUNS:-7}
 LOAD="python3 tests/bench/relayload.py"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kl-bench-relay.XXXXXX")
 STARTED=""   # every process this script started, stopped by PID on exit
@@ -211,11 +212,11 @@ m_slow() {
 	S_TCP=$(( $(val tcp_peak_kb "$out") - $(val tcp_base_kb "$out") ))
 	S_READ=$(val read_kb "$out")
 }
-# (d) ping-pong: medians over RR runs of p50 and p99
+# (d) ping-pong: medians over PP_RUNS runs of p50 and p99
 m_pp() {
 	local i out f=$tmp/pp
 	: >"$f"
-	for i in $(seq 1 "$RR"); do
+	for i in $(seq 1 "$PP_RUNS"); do
 		out=$(timeout 120 $LOAD pingpong "$R_VIA" 127.0.0.1 "$ORIGIN" "$PP_N" 64 2>"$tmp/err") ||
 			{ R_ERR="pingpong: $(tail -n 1 "$tmp/err")"; return 1; }
 		echo "$(val p50_us "$out") $(val p99_us "$out")" >>"$f"
@@ -318,7 +319,7 @@ done
 
 {
 echo
-echo "### Relay: round trip, $PP_N ping-pongs of 64 bytes on one connection (after 100 warm-up; median of $RR runs)"
+echo "### Relay: round trip, $PP_N ping-pongs of 64 bytes on one connection (after 100 warm-up; median of $PP_RUNS runs)"
 echo
 echo "| relay | p50 µs | p99 µs | p50 vs kinglet | p99 vs kinglet |"
 echo "|---|---:|---:|---:|---:|"
