@@ -101,10 +101,21 @@ start_kinglet() { # socks5|forward [sock_buf_kb]
 		R_ERR="--plan refused the config: $(grep -v '^ ' "$tmp/plan.out" | head -n 1)"
 		return 1
 	fi
+	if ! grep -q 'relay\.bench' "$tmp/plan.out"; then
+		R_ERR="this build has no relay: --plan shows no relay pool"
+		return 1
+	fi
 	bg "$tmp/kinglet.log" "$KINGLET" -c "$conf"
 	R_PIDS=$BG_PID R_STOP=$BG_PID
 	[ "$type" = forward ] && R_VIA=forward:127.0.0.1:$p || R_VIA=socks5:127.0.0.1:$p
-	wait_port "$p" || { R_ERR="did not listen: $(tail -n 1 "$tmp/kinglet.log")"; return 1; }
+	wait_port "$p" || { R_ERR=$(why_not "$BG_PID" "$p" relay "$tmp/kinglet.log"); return 1; }
+}
+why_not() { # PID PORT WHAT LOG: why nothing listens
+	if kill -0 "$1" 2>/dev/null; then
+		echo "it runs but nothing listens on 127.0.0.1:$2: this build does not serve [$3] yet"
+	else
+		echo "exited: $(tail -n 1 "$4")"
+	fi
 }
 start_microsocks() {
 	local p; p=$(free_port)
@@ -241,7 +252,7 @@ sec() { echo "== relay: $*" >&2; }
 fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN { if (x == "") print "-"; else printf "%.*f\n", d, x }'; }
 unavail() { # name reason: a row that says why this relay was not measured
 	local n=$1; shift
-	case "$n" in kinglet*) echo "| $n | not available ($*) |" ;; *) echo "| $n | failed ($*) |" ;; esac
+	case "$n" in kinglet*) echo "| $n | kinglet: not available ($*) |" ;; *) echo "| $n | failed ($*) |" ;; esac
 }
 
 {

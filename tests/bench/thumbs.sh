@@ -96,10 +96,21 @@ start_kinglet() {
 		S_ERR="--plan refused the config: $(grep -v '^ ' "$tmp/plan.out" | head -n 1)"
 		return 1
 	fi
+	if ! grep -q 'thumbs\.' "$tmp/plan.out"; then
+		S_ERR="this build has no thumbs server: --plan shows no thumbs pool"
+		return 1
+	fi
 	bg "$tmp/kinglet.log" "$KINGLET" -c "$tmp/k.conf"
 	S_PIDS=$BG_PID S_STOP=$BG_PID
 	S_URL="http://127.0.0.1:$p/insecure/rs:fit:300:300/plain/local:///$1"
-	wait_port "$p" || { S_ERR="did not listen: $(tail -n 1 "$tmp/kinglet.log")"; return 1; }
+	if ! wait_port "$p"; then
+		if kill -0 "$BG_PID" 2>/dev/null; then
+			S_ERR="it runs but nothing listens on 127.0.0.1:$p: this build does not serve [thumbs] yet"
+		else
+			S_ERR="exited: $(tail -n 1 "$tmp/kinglet.log")"
+		fi
+		return 1
+	fi
 }
 start_nginx() {
 	local p w pre=$tmp/nginx; p=$(free_port)
