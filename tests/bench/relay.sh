@@ -74,13 +74,15 @@ wait_port "$ORIGIN" || { echo "relay: origin did not start" >&2; exit 1; }
 # R_ERR with the reason it cannot run.
 
 v2ray_major=$(v2ray version 2>/dev/null | awk 'NR==1 {split($2, v, "."); print v[1]}')
-K_REASON=""
-if ! [ -x "$KINGLET" ]; then
+K_REASON="" K_BIN=$tmp/kinglet
+# A copy, so that a rebuild of $KINGLET during the run does not change it.
+if ! [ -x "$KINGLET" ] || ! cp "$KINGLET" "$K_BIN"; then
 	K_REASON="no binary at $KINGLET"
 fi
 
 start_kinglet() { # socks5|forward [sock_buf_kb]
-	local type=$1 sbk=${2:-0} p conf=$tmp/kinglet-$1-$2.conf
+	local type=$1 sbk=${2:-0} p conf
+	conf=$tmp/kinglet-$type-$sbk.conf
 	p=$(free_port)
 	{
 		echo "[global]"
@@ -97,7 +99,7 @@ start_kinglet() { # socks5|forward [sock_buf_kb]
 		echo "allow_destinations = 127.0.0.0/8"
 	} >"$conf"
 	if [ -n "$K_REASON" ]; then R_ERR=$K_REASON; return 1; fi
-	if ! "$KINGLET" --plan -c "$conf" >"$tmp/plan.out" 2>&1; then
+	if ! "$K_BIN" --plan -c "$conf" >"$tmp/plan.out" 2>&1; then
 		R_ERR="--plan refused the config: $(grep -v '^ ' "$tmp/plan.out" | head -n 1)"
 		return 1
 	fi
@@ -105,7 +107,7 @@ start_kinglet() { # socks5|forward [sock_buf_kb]
 		R_ERR="this build has no relay: --plan shows no relay pool"
 		return 1
 	fi
-	bg "$tmp/kinglet.log" "$KINGLET" -c "$conf"
+	bg "$tmp/kinglet.log" "$K_BIN" -c "$conf"
 	R_PIDS=$BG_PID R_STOP=$BG_PID
 	[ "$type" = forward ] && R_VIA=forward:127.0.0.1:$p || R_VIA=socks5:127.0.0.1:$p
 	wait_port "$p" || { R_ERR=$(why_not "$BG_PID" "$p" relay "$tmp/kinglet.log"); return 1; }
@@ -221,7 +223,7 @@ m_slow() {
 		{ R_ERR="slow: $(tail -n 1 "$tmp/err")"; return 1; }
 	S_BASE=$(val base_kb "$out") S_PEAK=$(val peak_kb "$out")
 	S_TCP=$(( $(val tcp_peak_kb "$out") - $(val tcp_base_kb "$out") ))
-	S_READ=$(val read_kb "$out")
+	S_READ=$(val read_kb "$out") S_SOCK=$(val relay_sock_kb "$out")
 }
 # (d) ping-pong: medians over PP_RUNS runs of p50 and p99
 m_pp() {
@@ -264,7 +266,7 @@ echo "| relay | MB/s | relay CPU s per GB | threads | MB/s vs kinglet | CPU/GB v
 echo "|---|---:|---:|---:|---:|---:|"
 } >"$out"
 sec bulk
-declare -A K_MBPS K_CPU K_IPER K_IHELD K_SPEAK K_STCP K_P50 K_P99
+declare -A K_MBPS K_CPU K_IPER K_SPEAK K_STCP K_SSOCK K_P50 K_P99
 if R_ERR="" && direct && m_bulk; then
 	echo "| (no relay: client straight to the origin) | $(fmt "$B_MBPS") | - | - | | |" >>"$out"
 fi
@@ -304,10 +306,10 @@ done
 echo
 echo "### Relay: slow consumer ($SLOW_N connections, origin sends as fast as it can, each read at $((SLOW_RATE / 1024)) KB/s for $SLOW_S s)"
 echo
-echo "Relay RSS is the peak sampled every 0.1 s; TCP memory is the system's (/proc/net/sockstat \`TCP: mem\`, all sockets: client, relay and origin), peak over the baseline before the test. kinglet runs buffer_kb = 16."
+echo "Relay RSS is the peak sampled every 0.1 s. System TCP memory is /proc/net/sockstat \`TCP: mem\` (every socket: client, relay and origin, which autotune whatever the relay does), peak over the baseline before the test. Relay socket queues: bytes in the receive and send queues of the relay's own sockets at the end (\`ss -tmnp\`, skmem r + w). kinglet runs buffer_kb = 16."
 echo
-echo "| relay | relay RSS before MB | relay peak RSS MB | system TCP memory MB | read KB | RSS vs kinglet | TCP mem vs kinglet |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| relay | relay RSS before MB | relay peak RSS MB | system TCP memory MB | relay socket queues MB | read KB | RSS vs kinglet | TCP mem vs kinglet | socket queues vs kinglet |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >>"$out"
 sec slow
 SLOW_RELAYS=(
@@ -321,8 +323,9 @@ for r in "${SLOW_RELAYS[@]}"; do
 	IFS='|' read -r name start kind <<<"$r"
 	# shellcheck disable=SC2086
 	if run_relay $start -- m_slow; then
-		case "$name" in kinglet*) K_SPEAK[$kind]=$S_PEAK K_STCP[$kind]=$S_TCP ;; esac
-		echo "| $name | $(mib "$S_BASE") | $(mib "$S_PEAK") | $(mib "$S_TCP") | $S_READ | $(ratio "$S_PEAK" "${K_SPEAK[$kind]:-0}") | $(ratio "$S_TCP" "${K_STCP[$kind]:-0}") |" >>"$out"
+		case "$name" in kinglet*) K_SPEAK[$kind]=$S_PEAK K_STCP[$kind]=$S_TCP K_SSOCK[$kind]=$S_SOCK ;; esac
+		sq="-"; [ "${S_SOCK:--1}" -ge 0 ] && sq=$(mib "$S_SOCK")
+		echo "| $name | $(mib "$S_BASE") | $(mib "$S_PEAK") | $(mib "$S_TCP") | $sq | $S_READ | $(ratio "$S_PEAK" "${K_SPEAK[$kind]:-0}") | $(ratio "$S_TCP" "${K_STCP[$kind]:-0}") | $(ratio "$S_SOCK" "${K_SSOCK[$kind]:-0}") |" >>"$out"
 	else
 		unavail "$name" "$R_ERR" >>"$out"
 	fi
@@ -351,7 +354,7 @@ for r in "${RELAYS[@]}"; do
 done
 
 kv="not available"
-[ -x "$KINGLET" ] && kv=$("$KINGLET" --version 2>/dev/null | cut -d' ' -f2)
+[ -z "$K_REASON" ] && kv=$("$K_BIN" --version 2>/dev/null | cut -d' ' -f2)
 {
 echo
 echo "kinglet $kv ($KINGLET), microsocks, HAProxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'), V2Ray $(v2ray version 2>/dev/null | awk 'NR==1 {print $2}'), shadowsocks-libev $(ss-server -h 2>/dev/null | awk '/shadowsocks-libev/ {print $2; exit}'); all at their defaults except what is shown. Client and origin are tests/bench/relayload.py (Python), which bounds the figures: compare rows, not absolute numbers. $(nproc) cores, $(date -u +%Y-%m-%d)."

@@ -26,7 +26,8 @@ is bounded in count and time; only loopback addresses are used.
   slow VIA OHOST OPORT N RATE SECONDS
       N connections on FLOOD, each read at RATE bytes/s for SECONDS; prints
       the relay's peak RSS and the system's TCP memory (/proc/net/sockstat)
-      before and at its peak, in KB.
+      before and at its peak, and at the end the bytes queued in the relay's
+      own sockets (ss -tmnp: skmem r + w), in KB.
   pingpong VIA OHOST OPORT COUNT SIZE
       COUNT round trips of SIZE bytes on one connection (after a warm-up);
       prints p50_us and p99_us.
@@ -89,6 +90,28 @@ def threads(pids):
         except OSError:
             pass
     return n
+
+
+def sock_mem_kb(pids):
+    """Kernel memory queued in the sockets these processes own: the sum of
+    skmem r (receive queue) and w (send queue) from `ss -tmnp`; -1 without ss."""
+    import re
+    import subprocess
+    try:
+        text = subprocess.run(["ss", "-tmnpH"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return -1
+    want = set(pids)
+    total = 0
+    owner = False
+    for line in text.splitlines():
+        # one socket per line: "... users:(("x",pid=N,fd=M)) ... skmem:(r..,w..)"
+        if "users:" in line:
+            owner = any(int(p) in want for p in re.findall(r"pid=(\d+)", line))
+        m = re.search(r"skmem:\(r(\d+),.*?,w(\d+)", line)
+        if m and owner:
+            total += int(m.group(1)) + int(m.group(2))
+    return total // 1024
 
 
 def tcp_mem_kb():
@@ -332,10 +355,11 @@ def cmd_slow(via, ohost, oport, n, rate, seconds, pids):
         peak_tcp = max(peak_tcp, tcp_mem_kb())
         time.sleep(tick)
     end_rss, end_tcp = rss_kb(pids), tcp_mem_kb()
+    relay_sock = sock_mem_kb(pids)
     for s in socks:
         s.close()
-    print("base_kb=%d peak_kb=%d end_kb=%d tcp_base_kb=%d tcp_peak_kb=%d tcp_end_kb=%d read_kb=%d"
-          % (base_rss, peak_rss, end_rss, base_tcp, peak_tcp, end_tcp, sum(got) // 1024))
+    print("base_kb=%d peak_kb=%d end_kb=%d tcp_base_kb=%d tcp_peak_kb=%d tcp_end_kb=%d relay_sock_kb=%d read_kb=%d"
+          % (base_rss, peak_rss, end_rss, base_tcp, peak_tcp, end_tcp, relay_sock, sum(got) // 1024))
 
 
 def cmd_pingpong(via, ohost, oport, count, size):

@@ -67,6 +67,10 @@ sampler() { # OUT PID...: max of summed VmRSS every 0.1 s until $tmp/stop
 	echo "$max" >"$out"
 }
 
+# A copy, so that a rebuild of $KINGLET during the run does not change it.
+K_BIN=$tmp/kinglet
+[ -x "$KINGLET" ] && cp "$KINGLET" "$K_BIN" || K_BIN=""
+
 have_sharp=0
 if [ -d tests/bench/node_modules/sharp ] || (cd tests/bench && npm install --silent --no-audit --no-fund >/dev/null 2>&1); then
 	have_sharp=1
@@ -79,7 +83,7 @@ done
 # start_NAME FILE: sets S_PIDS (summed), S_STOP, S_URL, or S_ERR
 start_kinglet() {
 	local p; p=$(free_port)
-	[ -x "$KINGLET" ] || { S_ERR="no binary at $KINGLET"; return 1; }
+	[ -n "$K_BIN" ] || { S_ERR="no binary at $KINGLET"; return 1; }
 	cat >"$tmp/k.conf" <<-CONF
 	[global]
 	memory_limit = 64M
@@ -92,7 +96,7 @@ start_kinglet() {
 	local_root = $IMG
 	allow_private_sources = yes
 	CONF
-	if ! "$KINGLET" --plan -c "$tmp/k.conf" >"$tmp/plan.out" 2>&1; then
+	if ! "$K_BIN" --plan -c "$tmp/k.conf" >"$tmp/plan.out" 2>&1; then
 		S_ERR="--plan refused the config: $(grep -v '^ ' "$tmp/plan.out" | head -n 1)"
 		return 1
 	fi
@@ -100,7 +104,7 @@ start_kinglet() {
 		S_ERR="this build has no thumbs server: --plan shows no thumbs pool"
 		return 1
 	fi
-	bg "$tmp/kinglet.log" "$KINGLET" -c "$tmp/k.conf"
+	bg "$tmp/kinglet.log" "$K_BIN" -c "$tmp/k.conf"
 	S_PIDS=$BG_PID S_STOP=$BG_PID
 	S_URL="http://127.0.0.1:$p/insecure/rs:fit:300:300/plain/local:///$1"
 	if ! wait_port "$p"; then
@@ -225,7 +229,7 @@ for f in $FILES; do
 done
 
 kv="not available"
-[ -x "$KINGLET" ] && kv=$("$KINGLET" --version 2>/dev/null | cut -d' ' -f2)
+[ -n "$K_BIN" ] && kv=$("$K_BIN" --version 2>/dev/null | cut -d' ' -f2)
 sv=$(cd tests/bench && node -p "require('sharp/package.json').version" 2>/dev/null)
 {
 echo
