@@ -11,7 +11,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # `make static` never mix objects with the default build.
 ifeq ($(SAN),1)
 VARIANT ?= san
-SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DKL_SYSTEM_MALLOC
 else ifeq ($(STATIC),1)
 VARIANT ?= static
 else
@@ -32,7 +32,10 @@ FINAL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) $(if $(filter 1,$(STATIC)),-static)
 
 SRCS := $(sort $(wildcard src/*/*.c port/*.c))
 MAIN_SRC := src/app/main.c
-LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(filter-out $(MAIN_SRC),$(SRCS)))
+# The process allocator replaces malloc for the kinglet binary only; unit
+# tests keep the system's.
+MALLOC_SRC := port/port_malloc.c
+LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(filter-out $(MAIN_SRC) $(MALLOC_SRC),$(SRCS)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -46,7 +49,7 @@ all: kinglet
 kinglet: $(B)/kinglet
 	@if [ "$(VARIANT)" = rel ]; then cp $< $@; fi
 
-$(B)/kinglet: $(B)/src/app/main.o $(B)/libkl.a
+$(B)/kinglet: $(B)/src/app/main.o $(B)/port/port_malloc.o $(B)/libkl.a
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/libkl.a: $(LIB_OBJS)
@@ -67,7 +70,7 @@ $(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(B)/libkl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_CFLAGS) -Itests -o $@ $< tests/fuzz/fuzz_main.c $(B)/libkl.a $(FINAL_LDFLAGS) $(LIBS)
 
--include $(LIB_OBJS:.o=.d) $(B)/src/app/main.d $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(B)/src/app/main.d $(B)/port/port_malloc.d $(UNIT_BINS:=.d)
 
 # Build dependencies (and with TEST=1 the peers the tests use), installed
 # with apt-get when missing and we are root on Debian.
@@ -97,7 +100,7 @@ static:
 # (default 60) from its committed corpus; new inputs land in build/fuzz/.
 fuzz-build:
 	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang \
-		SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build/fuzz/libkl.a
+		SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DKL_SYSTEM_MALLOC" build/fuzz/libkl.a
 	@mkdir -p build/fuzz/bin
 	@for n in $(FUZZ_NAMES); do \
 		clang $(KL_CFLAGS) $(DEP_CFLAGS) -O1 -g -Itests -fsanitize=fuzzer,address,undefined \

@@ -74,7 +74,23 @@ unsigned kp_signal_take(void);
 /* Memory: anonymous private mappings, untouched pages cost no RSS. */
 void    *kp_mem_map(size_t n);
 void     kp_mem_unmap(void *p, size_t n);
-uint64_t kp_rss_bytes(void);                                  /* 0 when unknown */
+uint64_t kp_rss_bytes(void);
+
+/*
+ * The process allocator (port_malloc.c): malloc and friends are served from
+ * a boot region of KP_MALLOC_BOOT_BYTES, then also from the plan's
+ * "libc.heap" region once kp_malloc_use() installs it (once). Sanitizer
+ * builds keep the system allocator (replaced = 0, all figures 0).
+ */
+#define KP_MALLOC_BOOT_BYTES (512u * 1024u)
+struct kp_malloc_stats {
+	size_t boot_size, boot_used, boot_peak;
+	size_t plan_size, plan_used, plan_peak;
+	uint64_t fails;
+	int replaced;
+};
+int  kp_malloc_use(void *mem, size_t n);
+void kp_malloc_stats(struct kp_malloc_stats *st);                                  /* 0 when unknown */
 int      kp_thread_count(void);                               /* -1 when unknown */
 
 #endif

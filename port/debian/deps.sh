@@ -4,7 +4,7 @@
 set -eu
 what=${1:-build}
 
-build_pkgs="gcc make pkg-config libc6-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libmbedtls-dev libc-ares-dev file"
+build_pkgs="gcc make pkg-config libc6-dev ca-certificates libjpeg62-turbo-dev libpng-dev zlib1g-dev libmbedtls-dev libc-ares-dev file"
 test_pkgs="curl openssl python3 imagemagick libjpeg-turbo-progs clang libclang-rt-14-dev procps util-linux time"
 # Installed only when the command is missing: a machine may carry its own
 # Node.js, whose npm the Debian package would conflict with.

@@ -6,6 +6,9 @@
 #include "base/log.h"
 #include "base/metric.h"
 #include "ev/ev.h"
+#include "net/dns.h"
+#include "relay/relay.h"
+#include "imgsrv/imgsrv.h"
 #include "port.h"
 
 #include <stdio.h>
@@ -17,10 +20,16 @@ struct app {
 	struct kl_plan plan;
 	struct kl_ev ev;
 	struct kl_admin admin;
+	struct kl_dns dns;
+	struct kl_rlisten relay[KL_CONF_MAX_RELAYS];
+	struct kl_imgsrv thumbs;
+	struct kl_imgsrv_conf tconf;
+	const char *sources[KL_CONF_MAX_SOURCES];
 	int sigfd;
 	int stopping;
 	uint64_t started_ms, stop_deadline;
 	struct kl_metric rss, threads, uptime, limit, planned;
+	struct kl_metric heap_used, heap_peak, heap_size, boot_used, heap_fails;
 };
 
 /* Large (the plan holds every pool's bookkeeping), so not on the stack. */
@@ -33,6 +42,53 @@ static void collect(void *ud)
 	kl_metric_set(&a->rss, kp_rss_bytes());
 	kl_metric_set(&a->threads, (uint64_t)KL_MAX(kp_thread_count(), 0));
 	kl_metric_set(&a->uptime, (kl_ev_now(&a->ev) - a->started_ms) / 1000);
+	{
+		struct kp_malloc_stats st;
+		kp_malloc_stats(&st);
+		kl_metric_set(&a->heap_used, st.plan_used);
+		kl_metric_set(&a->heap_peak, st.plan_peak);
+		kl_metric_set(&a->heap_size, st.plan_size);
+		kl_metric_set(&a->boot_used, st.boot_used);
+		kl_metric_set(&a->heap_fails, st.fails);
+	}
+	if (a->conf->thumbs.enabled)
+		kl_imgsrv_collect(&a->thumbs);
+}
+
+/* The [thumbs] section and [preset NAME] sections as the service's own config. */
+static void thumbs_conf(struct app *a)
+{
+	const struct kl_conf *c = a->conf;
+	const struct kl_conf_thumbs *t = &c->thumbs;
+	struct kl_imgsrv_conf *o = &a->tconf;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = t->listen;
+	o->key = t->key;
+	o->salt = t->salt;
+	o->signature_size = t->signature_size;
+	o->jobs = t->jobs;
+	o->queue = t->queue;
+	o->arena = t->arena;
+	o->max_header = t->max_header_kb * 1024;
+	o->header_timeout_ms = t->header_timeout_ms;
+	o->idle_timeout_ms = t->idle_timeout_ms;
+	o->ttl_s = t->ttl_s;
+	o->quality = t->quality;
+	o->max_src_mp = t->max_src_resolution;
+	o->fetch.local_root = t->local_root;
+	for (unsigned i = 0; i < t->nsources && i < KL_CONF_MAX_SOURCES; i++)
+		a->sources[i] = t->allowed_sources[i];
+	o->fetch.allowed = a->sources;
+	o->fetch.nallowed = t->nsources;
+	o->fetch.allow_private = t->allow_private_sources;
+	o->fetch.max_src_size = t->max_src_size;
+	o->fetch.timeout_ms = t->download_timeout_ms;
+	for (unsigned i = 0; i < c->npresets && i < KL_IMGSRV_MAX_PRESETS; i++) {
+		o->presets[i].name = c->preset[i].name;
+		o->presets[i].opts = c->preset[i].options;
+		o->npresets++;
+	}
 }
 
 static void register_process_metrics(struct app *a)
@@ -49,6 +105,19 @@ static void register_process_metrics(struct app *a)
 	kl_metric_register(&a->uptime);
 	kl_metric_register(&a->limit);
 	kl_metric_register(&a->planned);
+	{
+		static const char *const fam[] = { "kinglet_libc_heap_used_bytes", "kinglet_libc_heap_peak_bytes",
+			"kinglet_libc_heap_size_bytes", "kinglet_libc_boot_used_bytes", "kinglet_libc_heap_refused_total" };
+		static const char *const help[] = { "malloc bytes in use in the plan's libc.heap (mbedtls, libc).",
+			"Most libc.heap bytes in use at once.", "Size of libc.heap.",
+			"malloc bytes in use in the boot region (start-up allocations).",
+			"malloc calls refused because both heaps were full." };
+		struct kl_metric *m[] = { &a->heap_used, &a->heap_peak, &a->heap_size, &a->boot_used, &a->heap_fails };
+		for (unsigned i = 0; i < 5; i++) {
+			kl_metric_init(m[i], fam[i], help[i], i == 4 ? KL_METRIC_COUNTER : KL_METRIC_GAUGE, "%s", "");
+			kl_metric_register(m[i]);
+		}
+	}
 }
 
 static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
@@ -65,6 +134,10 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		       a->conf->shutdown_grace_ms);
 		if (a->conf->admin_enabled)
 			kl_admin_stop(&a->admin);
+		for (unsigned i = 0; i < a->conf->nrelays; i++)
+			kl_rlisten_stop(&a->relay[i]);
+		if (a->conf->thumbs.enabled)
+			kl_imgsrv_stop(&a->thumbs);
 	} else if ((bits & KP_SIG_TERM) && a->stopping) {
 		kl_log(KL_LOG_INFO, "second stop signal: exiting now");
 		a->stop_deadline = kl_ev_now(ev);
@@ -73,7 +146,48 @@ static void on_signal(struct kl_ev *ev, int fd, unsigned what, void *ud)
 
 static unsigned in_flight(const struct app *a)
 {
-	return a->conf->admin_enabled ? a->admin.active : 0;
+	unsigned n = a->conf->admin_enabled ? a->admin.active : 0;
+
+	for (unsigned i = 0; i < a->conf->nrelays; i++)
+		n += a->relay[i].active;
+	if (a->conf->thumbs.enabled)
+		n += kl_imgsrv_in_flight(&a->thumbs);
+	return n;
+}
+
+/* The resolver, then every [relay NAME] listener, on pools of the plan. */
+static int start_relays(struct app *a, char err[KL_ERRLEN])
+{
+	const struct kl_conf *c = a->conf;
+	struct kl_pool *heap, *cache;
+	char name[KL_PLAN_NAME];
+
+	if (!c->nrelays)
+		return 0;
+	heap = kl_budget_pool(&a->plan, "dns.heap");
+	cache = kl_budget_pool(&a->plan, "dns.cache");
+	if (kl_dns_init(&a->dns, &a->ev, kl_pool_get(heap), heap->size, kl_pool_get(cache), c->dns_cache, err) < 0)
+		return KL_EIO;
+	for (unsigned i = 0; i < c->nrelays; i++) {
+		const struct kl_conf_relay *r = &c->relay[i];
+		struct kl_pool *conn, *buf, *tab;
+		int rc;
+
+		snprintf(name, sizeof(name), "relay.%s.conn", r->name);
+		conn = kl_budget_pool(&a->plan, name);
+		snprintf(name, sizeof(name), "relay.%s.buf", r->name);
+		buf = kl_budget_pool(&a->plan, name);
+		snprintf(name, sizeof(name), "relay.%s.tab", r->name);
+		tab = kl_budget_pool(&a->plan, name);
+		rc = kl_rlisten_init(&a->relay[i], r, &a->ev, &a->dns, conn, buf, tab ? kl_pool_get(tab) : NULL, err);
+		if (rc == 0)
+			rc = kl_rlisten_start(&a->relay[i], err);
+		if (rc < 0)
+			return rc;
+		kl_log(KL_LOG_INFO, "relay %s: %s listening on %s (max_conns %u, buffer_kb %u)", r->name,
+		       a->relay[i].ops->name, r->listen, r->max_conns, r->buffer_kb);
+	}
+	return 0;
 }
 
 /* see app.h */
@@ -98,6 +212,10 @@ int kl_app_run(const struct kl_conf *c)
 		kl_log(KL_LOG_ERROR, "cannot map the %llu-byte memory plan", (unsigned long long)a->plan.total);
 		return 1;
 	}
+	/* From here on malloc (mbedtls, libc) is served from the plan's libc.heap. */
+	pool = kl_budget_pool(&a->plan, "libc.heap");
+	if (pool && kp_malloc_use(kl_pool_get(pool), pool->size) < 0)
+		kl_log(KL_LOG_WARN, "libc.heap not installed");
 	/* The fd budget is enforced by the kernel: accept() beyond it is EMFILE. */
 	rl.rlim_cur = rl.rlim_max = a->plan.max_fds;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -120,6 +238,20 @@ int kl_app_run(const struct kl_conf *c)
 		}
 		kl_log(KL_LOG_INFO, "admin: listening on %s (/health, /metrics)", c->admin_listen);
 	}
+	if (start_relays(a, err) < 0) {
+		kl_log(KL_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	if (c->thumbs.enabled) {
+		thumbs_conf(a);
+		if (kl_imgsrv_start(&a->thumbs, &a->ev, &a->tconf, kl_budget_pool(&a->plan, "thumbs.conn"),
+				    kl_budget_pool(&a->plan, "thumbs.arena"), err) < 0) {
+			kl_log(KL_LOG_ERROR, "%s", err);
+			return 1;
+		}
+		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s)", c->thumbs.listen,
+		       c->thumbs.jobs, c->thumbs.queue, c->thumbs.local_root[0] ? c->thumbs.local_root : "-");
+	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);
 
@@ -133,6 +265,10 @@ int kl_app_run(const struct kl_conf *c)
 	}
 	if (in_flight(a))
 		kl_log(KL_LOG_WARN, "stopped with %u requests still in flight after the grace period", in_flight(a));
+	for (unsigned i = 0; i < c->nrelays; i++)
+		kl_rlisten_abort_all(&a->relay[i]);
+	if (c->nrelays)
+		kl_dns_reset(&a->dns);
 	kl_log(KL_LOG_INFO, "stopped");
 	return 0;
 }

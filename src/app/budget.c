@@ -2,7 +2,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "app/budget.h"
 #include "app/admin.h"
+#include "net/tls.h"
 #include "ev/ev.h"
+#include "imgsrv/imgsrv.h"
+#include "net/dns.h"
+#include "relay/relay.h"
 #include "port.h"
 
 #include <stdarg.h>
@@ -14,9 +18,15 @@
  * upper bounds checked against the real structs with _Static_assert where
  * those structs are defined, so the plan can never undercount.
  */
-#define RELAY_CONN_BYTES   512u
+/*
+ * 640: struct kl_rconn holds the destination name as asked (up to 255
+ * bytes, for DNS and the close log line) next to two streams, two buffer
+ * heads, a timer and the resolved addresses; relay.c asserts the fit.
+ */
+#define RELAY_CONN_BYTES   640u
 #define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
-#define THUMBS_CONN_BYTES  1024u
+#define KL_LIBC_HEAP_BASE  (128u * 1024u)  /* libc odds and ends after start-up */
+#define KL_TLS_SERVER_CONF_HEAP (32u * 1024u)   /* a parsed certificate chain and key */
 #define FD_SLACK           16u          /* stdio, signal pipe, log reopen, resolver */
 
 /* see budget.h */
@@ -88,13 +98,69 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 		it = add(p, KL_ADMIN_MAX_CONNS, kl_admin_conn_size(), "admin.conn");
 		snprintf(it->what, sizeof(it->what), "admin connections with request and response buffers");
 	}
+	/*
+	 * TLS: session structs in a pool whose count is the admission limit,
+	 * and mbedtls' own allocations (it cannot be handed an allocator) in
+	 * libc.heap, which port_malloc.c serves malloc from: the measured peak
+	 * per session, the parsed CA bundle once, and a little for libc.
+	 */
+	{
+		uint32_t sessions = 0;
+		int need_ca = 0;
+		size_t heap = KL_LIBC_HEAP_BASE;
+
+		for (unsigned i = 0; i < c->nrelays; i++) {
+			const struct kl_conf_relay *r = &c->relay[i];
+			uint32_t n = r->tls_sessions ? r->tls_sessions : r->max_conns;
+			if (r->tls_cert[0]) {
+				sessions += n;
+				heap += KL_TLS_SERVER_CONF_HEAP;
+			}
+			if (r->upstream[0] && r->upstream_tls) {
+				sessions += n;
+				need_ca |= !r->upstream_ca[0];
+			}
+		}
+		if (c->thumbs.enabled) {
+			sessions += c->thumbs.tls_sessions;
+			need_ca |= !c->thumbs.ca_file[0];
+		}
+		heap += (size_t)sessions * KL_TLS_SESSION_HEAP + (need_ca ? KL_TLS_CA_HEAP : 0);
+		it = add(p, 1, heap, "libc.heap");
+		if (it) {
+			kl_budget_human(heap, a, sizeof(a));
+			snprintf(it->what, sizeof(it->what), "malloc for mbedtls and libc: %u TLS sessions x %u KB%s",
+				 sessions, KL_TLS_SESSION_HEAP / 1024, need_ca ? " + CA bundle" : "");
+		}
+		if (sessions) {
+			it = add(p, sessions, kl_tls_sess_size(), "tls.sess");
+			if (it)
+				snprintf(it->what, sizeof(it->what), "TLS session state, admission limit");
+		}
+	}
+	if (c->nrelays) {
+		it = add(p, 1, KL_DNS_HEAP_BYTES, "dns.heap");
+		if (it)
+			snprintf(it->what, sizeof(it->what), "c-ares allocations (fixed-region heap)");
+		it = add(p, 1, kl_dns_mem_size(c->dns_cache), "dns.cache");
+		if (it)
+			snprintf(it->what, sizeof(it->what), "dns_cache=%u names and %u lookups in flight",
+				 c->dns_cache, KL_DNS_MAX_QUERIES);
+	}
 	for (unsigned i = 0; i < c->nrelays; i++) {
 		const struct kl_conf_relay *r = &c->relay[i];
+		size_t tab = kl_rlisten_mem_size(r);
 		size_t chunk = r->buffer_kb ? (size_t)r->buffer_kb * 1024 : RELAY_MIN_CHUNK;
 		uint64_t bytes;
 
 		it = add(p, r->max_conns, RELAY_CONN_BYTES, "relay.%s.conn", r->name);
-		snprintf(it->what, sizeof(it->what), "connection state, max_conns=%u", r->max_conns);
+		if (it)
+			snprintf(it->what, sizeof(it->what), "connection state, max_conns=%u", r->max_conns);
+		if (tab) {
+			it = add(p, 1, tab, "relay.%s.tab", r->name);
+			if (it)
+				snprintf(it->what, sizeof(it->what), "address rules and the per-client-IP table");
+		}
 		it = add(p, 2 * r->max_conns, chunk, "relay.%s.buf", r->name);
 		if (!it)
 			break;
@@ -108,13 +174,14 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 	}
 	if (c->thumbs.enabled) {
 		const struct kl_conf_thumbs *t = &c->thumbs;
-		it = add(p, t->max_conns, THUMBS_CONN_BYTES + (size_t)t->max_header_kb * 1024, "thumbs.conn");
-		snprintf(it->what, sizeof(it->what), "HTTP connections, max_conns=%u with %u KB of headers",
-			 t->max_conns, t->max_header_kb);
+		it = add(p, t->max_conns, kl_imgsrv_conn_size(t->max_header_kb), "thumbs.conn");
+		snprintf(it->what, sizeof(it->what), "HTTP connections, max_conns=%u x (state + %u KB head + %u KB URL)",
+			 t->max_conns, t->max_header_kb, t->max_header_kb);
 		it = add(p, t->jobs, (size_t)t->arena, "thumbs.arena");
 		if (it) {
 			kl_budget_human(t->arena, a, sizeof(a));
-			snprintf(it->what, sizeof(it->what), "image jobs=%u x arena %s", t->jobs, a);
+			snprintf(it->what, sizeof(it->what), "image jobs=%u x arena %s (receive buffer, output, pipeline)",
+				 t->jobs, a);
 			if ((uint64_t)it->count * it->size > worst_bytes) {
 				worst_bytes = (uint64_t)it->count * it->size;
 				worst = it;

@@ -15,7 +15,7 @@
  * their sum must fit memory_limit. The region is one anonymous mapping
  * carved in plan order; pages are touched only when a block is first lent.
  */
-#define KL_PLAN_MAX 64
+#define KL_PLAN_MAX 96           /* 16 relays x 4 pools + the rest */
 #define KL_PLAN_NAME 48
 
 struct kl_plan_item {

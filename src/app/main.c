@@ -2,6 +2,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "app/app.h"
 #include "app/budget.h"
+#include "app/cmd_sign.h"
+#include "app/cmd_thumb.h"
 #include "app/conf.h"
 #include "base/log.h"
 
@@ -14,6 +16,9 @@ static const char usage[] =
 	"usage: kinglet [-c FILE]                 run with the config FILE (default " DEFAULT_CONFIG ")\n"
 	"       kinglet -c FILE --check-config    validate FILE and exit\n"
 	"       kinglet -c FILE --plan            print the memory plan and exit\n"
+	"       kinglet thumb IN OUT --fit WxH [--fill WxH] [--quality Q] [--format jpg|png]\n"
+	"                                         make one thumbnail with the server's pipeline\n"
+	"       kinglet sign PATH [-c FILE]       print PATH signed with [thumbs] key/salt\n"
 	"       kinglet --version | --help\n";
 
 /* Large: a loaded config holds every listener and preset in fixed arrays. */
@@ -25,6 +30,10 @@ int main(int argc, char **argv)
 	int check = 0, plan_only = 0;
 	char err[KL_ERRLEN];
 
+	if (argc > 1 && strcmp(argv[1], "thumb") == 0)
+		return kl_cmd_thumb(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "sign") == 0)
+		return kl_cmd_sign(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
 			printf("kinglet %s\n", KL_VERSION);

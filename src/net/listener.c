@@ -97,3 +97,10 @@ void kl_listener_close(struct kl_listener *l)
 	kp_close(l->fd);
 	l->fd = -1;
 }
+
+/* see listener.h */
+void kl_listener_peer(const struct kp_addr *a, uint8_t ip[16], uint16_t *port)
+{
+	kp_addr_ip16(a, ip);
+	*port = kp_addr_port(a);
+}

@@ -33,5 +33,7 @@ int  kl_listener_open(struct kl_listener *l, struct kl_ev *ev, const char *name,
 void kl_listener_pause(struct kl_listener *l);
 void kl_listener_resume(struct kl_listener *l);
 void kl_listener_close(struct kl_listener *l);
+/* A peer address in 16-byte form (IPv4 as ::ffff:a.b.c.d) and its port, for layers above net/. */
+void kl_listener_peer(const struct kp_addr *a, uint8_t ip[16], uint16_t *port);
 
 #endif

@@ -61,3 +61,11 @@ stop_pid() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 threads_of() { ls "/proc/$1/task" | wc -l; }
+
+# stop_kinglet: SIGTERM to $KL_PID (our child, so wait works here and not
+# in a subshell) and sets KL_RC to its exit status.
+stop_kinglet() {
+	kill -TERM "$KL_PID" 2>/dev/null
+	wait "$KL_PID" 2>/dev/null
+	KL_RC=$?
+}

@@ -90,16 +90,19 @@ elif command -v prlimit >/dev/null; then
 	stop_pid "$pid"; check "and exits 0" test "$STOP_RC" = 0
 fi
 # `make run` (the README's first command) serves /health on the default admin port.
-if [ "${VARIANT:-rel}" = rel ] && ! (exec 3<>/dev/tcp/127.0.0.1/8081) 2>/dev/null; then
+# (configs/kinglet.conf also serves thumbs on 8080: both default ports must be free)
+if [ "${VARIANT:-rel}" = rel ] && ! (exec 3<>/dev/tcp/127.0.0.1/8081) 2>/dev/null &&
+	! (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
 	setsid make -s run >"$T_TMP/run.log" 2>&1 &
 	mpid=$!
-	if wait_port 8081 && curl -fsS http://127.0.0.1:8081/health | grep -qx ok; then
+	for _ in $(seq 1 24); do wait_port 8081 && break; done   # make may have to build first
+	if curl -fsS http://127.0.0.1:8081/health | grep -qx ok; then
 		ok "make run serves /health on 127.0.0.1:8081"
 	else
 		not_ok "make run serves /health"; tail -5 "$T_TMP/run.log" | sed 's/^/# /'
 	fi
 	kill -TERM -- -"$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
 else
-	diag "make run check skipped (sanitizer build, or port 8081 busy)"
+	diag "make run check skipped (sanitizer build, or port 8080/8081 busy)"
 fi
 t_done

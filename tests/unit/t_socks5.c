@@ -1,32 +1,11 @@
 /* t_socks5.c - SOCKS5 and RFC 1929 messages: tables run whole, truncated and at a guard page. */
 /* SPDX-License-Identifier: MIT */
 #include "t.h"
+#include "t_guard.h"
 #include "base/kl.h"
 #include "proto/socks5.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
-
-static uint8_t *guard;
-static size_t pagesz;
-
-/* Copies n bytes so that they end right where a PROT_NONE page begins. */
-static const uint8_t *at_guard(const void *p, size_t n)
-{
-	uint8_t *d = guard + pagesz - n;
-	memcpy(d, p, n);
-	return d;
-}
-
-static void guard_init(void)
-{
-	pagesz = (size_t)sysconf(_SC_PAGESIZE);
-	guard = mmap(NULL, 2 * pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (guard == MAP_FAILED || mprotect(guard + pagesz, pagesz, PROT_NONE) != 0) {
-		printf("Bail out! no guard page\n");
-		_exit(1);
-	}
-}
 
 /* ---- greeting ---- */
 
