@@ -100,10 +100,10 @@ static:
 # (default 60) from its committed corpus; new inputs land in build/fuzz/.
 fuzz-build:
 	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang \
-		SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DKL_SYSTEM_MALLOC" build/fuzz/libkl.a
+		SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DKL_SYSTEM_MALLOC -Wno-unknown-warning-option" build/fuzz/libkl.a
 	@mkdir -p build/fuzz/bin
 	@for n in $(FUZZ_NAMES); do \
-		clang $(KL_CFLAGS) $(DEP_CFLAGS) -O1 -g -Itests -fsanitize=fuzzer,address,undefined \
+		clang $(KL_CFLAGS) $(DEP_CFLAGS) -Wno-unknown-warning-option -O1 -g -Itests -fsanitize=fuzzer,address,undefined \
 			-o build/fuzz/bin/fuzz_$$n tests/fuzz/fuzz_$$n.c build/fuzz/libkl.a $(LIBS) || exit 1; \
 	done
 
