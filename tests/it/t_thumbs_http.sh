@@ -96,7 +96,7 @@ expect "redirect loop" 404 "too many redirects" "/w:100/plain/$O/loop/0"
 expect "4 redirects" 404 "too many redirects" "/w:100/plain/$O/redir/4/jpeg/testorig.jpg"
 expect "not an image" 422 "." "/w:100/plain/$O/f/pngsuite/README"
 expect "nothing listening" 502 "connect" "/w:100/plain/http://127.0.0.1:1/x.jpg"
-expect "unknown host name" 404 "cannot resolve source host example.invalid" "/w:100/plain/http://example.invalid/x.jpg"
+expect "unknown host name" 404 "cannot resolve source host nosuch.onion" "/w:100/plain/http://nosuch.onion/x.jpg"
 expect "https with nothing listening" 502 "connect" "/w:100/plain/https://127.0.0.1:1/x.jpg"
 expect "unknown scheme" 404 "scheme" "/w:100/plain/ftp://127.0.0.1/x.jpg"
 code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' "http://127.0.0.1:$tp2/insecure/w:10/plain/$O/f/jpeg/testorig.jpg")
