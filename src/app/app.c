@@ -294,8 +294,11 @@ int kl_app_run(const struct kl_conf *c)
 			kl_log(KL_LOG_ERROR, "%s", err);
 			return 1;
 		}
-		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s)", c->thumbs.listen,
-		       c->thumbs.jobs, c->thumbs.queue, c->thumbs.local_root[0] ? c->thumbs.local_root : "-");
+		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s, https: %s%s)",
+		       c->thumbs.listen, c->thumbs.jobs, c->thumbs.queue,
+		       c->thumbs.local_root[0] ? c->thumbs.local_root : "-",
+		       !a->tconf.fetch.tls ? "off, " : c->thumbs.ca_file[0] ? "ca_file " : "system CA bundle",
+		       !a->tconf.fetch.tls ? a->tconf.fetch.tls_why : c->thumbs.ca_file);
 	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);

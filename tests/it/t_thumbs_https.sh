@@ -35,7 +35,7 @@ fi
 ok "throw-away CA and certificates made with openssl"
 
 op=$(free_port); hp=$(free_port); fp=$(free_port); wp=$(free_port); xp=$(free_port); vp=$(free_port)
-tp=$(free_port); tp2=$(free_port); tp3=$(free_port)
+tp=$(free_port); tp2=$(free_port); tp3=$(free_port); ap=$(free_port)
 python3 tests/it/origin.py "$op" "$www" 2>"$T_TMP/origin.log" &
 T_PIDS="$T_PIDS $!"
 origin() { # addr port cert key
@@ -62,7 +62,7 @@ ca_file = $pki/ca.pem
 $2
 CONF
 }
-conf "$tp" "allow_private_sources = yes" >"$T_TMP/k.conf"
+{ printf '[admin]\nlisten = 127.0.0.1:%s\n' "$ap"; conf "$tp" "allow_private_sources = yes"; } >"$T_TMP/k.conf"
 conf "$tp2" $'allow_private_sources = yes\ntls_sessions = 1' >"$T_TMP/k2.conf"
 conf "$tp3" "" >"$T_TMP/k3.conf"
 start_kinglet "$T_TMP/k.conf"; k1=$KL_PID
@@ -165,7 +165,9 @@ rss1=$(rss_kb "$k1")
 check "20 https thumbnails served ($n)" test "$n" = 20
 diag "RSS at start: $rss_start KB; before 20 https thumbnails: $rss0 KB; after: $rss1 KB"
 check "RSS grows by less than 256 KB over 20 https thumbnails ($rss0 -> $rss1 KB)" test $((rss1 - rss0)) -lt 256
-curl -s "http://127.0.0.1:$tp/metrics" >/dev/null
+curl -s "http://127.0.0.1:$ap/metrics" >"$T_TMP/metrics"
+diag "libc.heap (mbedtls) after them: $(grep -E '^kinglet_libc_heap_(used|peak|size)_bytes' "$T_TMP/metrics" | tr '\n' ' ')"
+check "no malloc refused" grep -q '^kinglet_libc_heap_refused_total 0' "$T_TMP/metrics"
 check "one thread" test "$(threads_of "$k1")" = 1
 check "no crash, no arena left behind" bash -c '! grep -qE "still in flight|assert" "$1"' _ "$T_TMP/kinglet.log"
 stop_pid "$k1"; check "SIGTERM: exit 0" test "$STOP_RC" = 0
