@@ -23,6 +23,7 @@ struct app {
 	struct kl_admin admin;
 	struct kl_dns dns;
 	int dns_started;
+	struct kl_tls_conf *thumbs_tls;         /* https sources' client conf, NULL when off */
 	struct kl_rlisten relay[KL_CONF_MAX_RELAYS];
 	struct kl_imgsrv thumbs;
 	struct kl_imgsrv_conf tconf;
@@ -202,7 +203,7 @@ static int thumbs_tls(struct app *a, char err[KL_ERRLEN])
 		o->fetch.tls_why = "the system CA bundle cannot be read";
 		return 0;
 	}
-	o->fetch.tls = tc;
+	o->fetch.tls = a->thumbs_tls = tc;
 	o->fetch.tls_pool = kl_budget_pool(&a->plan, "tls.sess");
 	return 0;
 }
@@ -317,6 +318,9 @@ int kl_app_run(const struct kl_conf *c)
 		kl_rlisten_abort_all(&a->relay[i]);
 	if (a->dns_started)
 		kl_dns_reset(&a->dns);
+	/* Only once no download can still hold a session on it. */
+	if (a->thumbs_tls && kl_imgsrv_in_flight(&a->thumbs) == 0)
+		kl_tls_conf_reset(a->thumbs_tls);
 	kl_log(KL_LOG_INFO, "stopped");
 	return 0;
 }

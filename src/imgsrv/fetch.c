@@ -614,7 +614,7 @@ static int connected(struct kl_fetch *f)
 		return 0;
 	rc = kl_tls_start(&f->st, f->fd, f->conf->tls, f->conf->tls_pool, f->host);
 	if (rc == KL_ENOMEM)
-		return fail(f, 503, "no TLS session free for the source (tls_sessions in use): try again later");
+		return fail(f, 503, "no TLS session free for the source (tls_sessions or TLS memory in use): try again later");
 	if (rc < 0)
 		return fail(f, 502, "cannot start TLS with the source");
 	f->io = &tls_io;

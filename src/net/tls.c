@@ -207,6 +207,15 @@ int kl_tls_client_conf(struct kl_tls_conf *c, const char *ca_file, const char *p
 	return 0;
 }
 
+/* see tls.h */
+void kl_tls_conf_reset(struct kl_tls_conf *c)
+{
+	mbedtls_ssl_config_free(&c->ssl);
+	mbedtls_x509_crt_free(&c->crt);
+	mbedtls_pk_free(&c->key);
+	memset(c, 0, sizeof(*c));
+}
+
 static int bio_send(void *ctx, const unsigned char *b, size_t n)
 {
 	struct kl_tls_sess *t = ctx;
