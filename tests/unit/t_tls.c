@@ -162,6 +162,7 @@ int main(void)
 	     "and the reason says so: %s", reason);
 
 	if (access(path("old.pem"), R_OK) == 0) {
+		kl_tls_conf_reset(tmp);
 		T_EQ_INT(kl_tls_server_conf(tmp, path("old.pem"), path("srv.key"), err), 0, "server conf with an expired cert");
 		T_OK(session(tmp, ok, "localhost", reason, sizeof(reason)) != 0, "expired certificate refused");
 		T_OK(strstr(reason, "expired") != NULL, "and the reason says so: %s", reason);
@@ -174,19 +175,25 @@ int main(void)
 		fclose(f);
 		pin[strcspn(pin, "\n")] = 0;
 	}
+	kl_tls_conf_reset(tmp);
 	T_EQ_INT(kl_tls_client_conf(tmp, path("ca.pem"), pin, err), 0, "client conf with the right pin");
 	T_EQ_INT(session(srv, tmp, "localhost", reason, sizeof(reason)), 0, "right pin accepted");
+	kl_tls_conf_reset(tmp);
 	T_EQ_INT(kl_tls_client_conf(tmp, path("ca.pem"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", err), 0,
 		 "client conf with a wrong pin");
 	T_OK(session(srv, tmp, "localhost", reason, sizeof(reason)) != 0, "wrong pin refused");
 	T_OK(strstr(reason, "pin mismatch") != NULL, "and the reason names the pin: %s", reason);
+	kl_tls_conf_reset(tmp);
 	T_EQ_INT(kl_tls_client_conf(tmp, path("ca.pem"), "xyz", err), KL_EINVAL, "malformed pin refused at config time");
 
+	kl_tls_conf_reset(tmp);
 	T_EQ_INT(kl_tls_server_conf(tmp, path("ec.pem"), path("ec.key"), err), 0, "server conf (ECDSA)");
 	T_EQ_INT(session(tmp, ok, "localhost", reason, sizeof(reason)), 0, "ECDSA handshake");
 
+	kl_tls_conf_reset(tmp);
 	T_OK(kl_tls_server_conf(tmp, path("missing.pem"), path("srv.key"), err) < 0 && strstr(err, "missing.pem"),
 	     "a missing certificate is named: %s", err);
+	kl_tls_conf_reset(tmp);
 	T_OK(kl_tls_server_conf(tmp, path("srv.pem"), path("ec.key"), err) < 0, "a key that does not match is refused: %s", err);
 
 	/* Garbage instead of a ClientHello: the server fails cleanly. */
@@ -205,11 +212,15 @@ int main(void)
 	T_EQ_INT(pool.used, 0, "every session returned");
 	if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0) {
 		size_t before = heap_now(), cost;
+		kl_tls_conf_reset(tmp);
 		T_EQ_INT(kl_tls_client_conf(tmp, NULL, NULL, err), 0, "client conf with the system CA bundle");
 		cost = heap_now() - before;
 		printf("# heap of the parsed system CA bundle: %zu bytes\n", cost);
 		T_OK(cost <= KL_TLS_CA_HEAP, "the parsed bundle fits KL_TLS_CA_HEAP (%zu <= %u)", cost, KL_TLS_CA_HEAP);
 	}
 	sh("rm -rf %s", dir);
+	/* The confs are reused above and freed here, so leak checkers stay quiet. */
+	for (int i = 0; i < 4; i++)
+		kl_tls_conf_reset((struct kl_tls_conf *)(void *)conf_mem[i]);
 	return T_DONE();
 }
