@@ -7,6 +7,7 @@
 #include "base/metric.h"
 #include "ev/ev.h"
 #include "net/dns.h"
+#include "net/tls.h"
 #include "relay/relay.h"
 #include "imgsrv/imgsrv.h"
 #include "net/tls.h"
@@ -23,6 +24,8 @@ struct app {
 	struct kl_ev ev;
 	struct kl_admin admin;
 	struct kl_dns dns;
+	int dns_started;
+	struct kl_tls_conf *thumbs_tls;         /* https sources' client conf, NULL when off */
 	struct kl_rlisten relay[KL_CONF_MAX_RELAYS];
 	struct kl_imgsrv thumbs;
 	struct kl_imgsrv_conf tconf;
@@ -86,6 +89,7 @@ static void thumbs_conf(struct app *a)
 	o->fetch.allow_private = t->allow_private_sources;
 	o->fetch.max_src_size = t->max_src_size;
 	o->fetch.timeout_ms = t->download_timeout_ms;
+	o->fetch.dns = a->dns_started ? &a->dns : NULL;
 	for (unsigned i = 0; i < c->npresets && i < KL_IMGSRV_MAX_PRESETS; i++) {
 		o->presets[i].name = c->preset[i].name;
 		o->presets[i].opts = c->preset[i].options;
@@ -197,19 +201,61 @@ static int relay_tls(struct app *a, unsigned i, char err[KL_ERRLEN])
 	return 0;
 }
 
-/* The resolver, then every [relay NAME] listener, on pools of the plan. */
-static int start_relays(struct app *a, char err[KL_ERRLEN])
+/* The resolver, shared by relays (destinations) and thumbs (source hosts). */
+static int start_dns(struct app *a, char err[KL_ERRLEN])
 {
 	const struct kl_conf *c = a->conf;
 	struct kl_pool *heap, *cache;
-	char name[KL_PLAN_NAME];
 
-	if (!c->nrelays)
+	if (!c->nrelays && !c->thumbs.enabled)
 		return 0;
 	heap = kl_budget_pool(&a->plan, "dns.heap");
 	cache = kl_budget_pool(&a->plan, "dns.cache");
 	if (kl_dns_init(&a->dns, &a->ev, kl_pool_get(heap), heap->size, kl_pool_get(cache), c->dns_cache, err) < 0)
 		return KL_EIO;
+	a->dns_started = 1;
+	return 0;
+}
+
+/*
+ * The client TLS configuration of https sources, built once: ca_file
+ * when set (an unreadable one is a configuration error), else the system
+ * bundle (when that cannot be read, thumbs still start and https sources
+ * are refused with the reason). tls_sessions = 0 turns https off.
+ */
+static int thumbs_tls(struct app *a, char err[KL_ERRLEN])
+{
+	const struct kl_conf_thumbs *t = &a->conf->thumbs;
+	struct kl_imgsrv_conf *o = &a->tconf;
+	struct kl_pool *cp = kl_budget_pool(&a->plan, "thumbs.tls");
+	struct kl_tls_conf *tc;
+	char why[KL_ERRLEN];
+
+	if (!t->tls_sessions || !cp) {
+		o->fetch.tls_why = "tls_sessions = 0";
+		return 0;
+	}
+	tc = kl_pool_get(cp);
+	if (kl_tls_client_conf(tc, t->ca_file, NULL, why) < 0) {
+		if (t->ca_file[0]) {
+			snprintf(err, KL_ERRLEN, "thumbs: ca_file: %s", why);
+			return KL_EINVAL;
+		}
+		kl_log(KL_LOG_WARN, "thumbs: https sources are disabled: %s", why);
+		o->fetch.tls_why = "the system CA bundle cannot be read";
+		return 0;
+	}
+	o->fetch.tls = a->thumbs_tls = tc;
+	o->fetch.tls_pool = kl_budget_pool(&a->plan, "tls.sess");
+	return 0;
+}
+
+/* Every [relay NAME] listener, on pools of the plan. */
+static int start_relays(struct app *a, char err[KL_ERRLEN])
+{
+	const struct kl_conf *c = a->conf;
+	char name[KL_PLAN_NAME];
+
 	for (unsigned i = 0; i < c->nrelays; i++) {
 		const struct kl_conf_relay *r = &c->relay[i];
 		struct kl_pool *conn, *buf, *tab;
@@ -283,19 +329,22 @@ int kl_app_run(const struct kl_conf *c)
 		}
 		kl_log(KL_LOG_INFO, "admin: listening on %s (/health, /metrics)", c->admin_listen);
 	}
-	if (start_relays(a, err) < 0) {
+	if (start_dns(a, err) < 0 || start_relays(a, err) < 0) {
 		kl_log(KL_LOG_ERROR, "%s", err);
 		return 1;
 	}
 	if (c->thumbs.enabled) {
 		thumbs_conf(a);
-		if (kl_imgsrv_start(&a->thumbs, &a->ev, &a->tconf, kl_budget_pool(&a->plan, "thumbs.conn"),
+		if (thumbs_tls(a, err) < 0 || kl_imgsrv_start(&a->thumbs, &a->ev, &a->tconf, kl_budget_pool(&a->plan, "thumbs.conn"),
 				    kl_budget_pool(&a->plan, "thumbs.arena"), err) < 0) {
 			kl_log(KL_LOG_ERROR, "%s", err);
 			return 1;
 		}
-		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s)", c->thumbs.listen,
-		       c->thumbs.jobs, c->thumbs.queue, c->thumbs.local_root[0] ? c->thumbs.local_root : "-");
+		kl_log(KL_LOG_INFO, "thumbs: listening on %s (jobs=%u, queue=%u, local_root=%s, https: %s%s)",
+		       c->thumbs.listen, c->thumbs.jobs, c->thumbs.queue,
+		       c->thumbs.local_root[0] ? c->thumbs.local_root : "-",
+		       !a->tconf.fetch.tls ? "off, " : c->thumbs.ca_file[0] ? "ca_file " : "system CA bundle",
+		       !a->tconf.fetch.tls ? a->tconf.fetch.tls_why : c->thumbs.ca_file);
 	}
 	kl_log(KL_LOG_INFO, "kinglet %s running: one thread, %s loop, %u fds", KL_VERSION, kp_name(),
 	       a->plan.max_fds);
@@ -312,8 +361,11 @@ int kl_app_run(const struct kl_conf *c)
 		kl_log(KL_LOG_WARN, "stopped with %u requests still in flight after the grace period", in_flight(a));
 	for (unsigned i = 0; i < c->nrelays; i++)
 		kl_rlisten_abort_all(&a->relay[i]);
-	if (c->nrelays)
+	if (a->dns_started)
 		kl_dns_reset(&a->dns);
+	/* Only once no download can still hold a session on it. */
+	if (a->thumbs_tls && kl_imgsrv_in_flight(&a->thumbs) == 0)
+		kl_tls_conf_reset(a->thumbs_tls);
 	kl_log(KL_LOG_INFO, "stopped");
 	return 0;
 }

@@ -121,7 +121,7 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 				need_ca |= !r->upstream_ca[0];
 			}
 		}
-		if (c->thumbs.enabled) {
+		if (c->thumbs.enabled && c->thumbs.tls_sessions) {
 			sessions += c->thumbs.tls_sessions;
 			need_ca |= !c->thumbs.ca_file[0];
 		}
@@ -137,8 +137,14 @@ int kl_budget_plan(const struct kl_conf *c, struct kl_plan *p, char err[KL_ERRLE
 			if (it)
 				snprintf(it->what, sizeof(it->what), "TLS session state, admission limit");
 		}
+		if (c->thumbs.enabled && c->thumbs.tls_sessions) {
+			it = add(p, 1, kl_tls_conf_size(), "thumbs.tls");
+			if (it)
+				snprintf(it->what, sizeof(it->what), "client TLS configuration for https sources");
+		}
 	}
-	if (c->nrelays) {
+	/* Relays resolve destinations, thumbs resolve source hosts: one resolver for both. */
+	if (c->nrelays || c->thumbs.enabled) {
 		it = add(p, 1, KL_DNS_HEAP_BYTES, "dns.heap");
 		if (it)
 			snprintf(it->what, sizeof(it->what), "c-ares allocations (fixed-region heap)");

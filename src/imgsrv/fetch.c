@@ -3,10 +3,12 @@
 #include "imgsrv/fetch.h"
 #include "base/metric.h"
 #include "net/file.h"
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "proto/cidr.h"
 #include "proto/httpreq.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +16,7 @@
 #include <time.h>
 
 enum { LOCAL = 1, HTTP };
-enum { S_IDLE = 0, S_CONNECT, S_SEND, S_HEAD, S_BODY, S_DONE, S_FAILED };
+enum { S_IDLE = 0, S_RESOLVE, S_CONNECT, S_SEND, S_HEAD, S_BODY, S_DONE, S_FAILED };
 
 #define MAX_HDRS 64
 
@@ -23,6 +25,19 @@ static ssize_t plain_write(struct kl_fetch *f, const void *b, size_t n) { return
 static void plain_close(struct kl_fetch *f) { kl_tcp_close(f->fd); }
 
 static const struct kl_fetch_io plain_io = { plain_read, plain_write, plain_close };
+
+/* https: the TLS stream over the same fd; the handshake runs inside the first write. */
+static ssize_t tls_read(struct kl_fetch *f, void *b, size_t n) { return kl_stream_read(&f->st, b, n); }
+static ssize_t tls_write(struct kl_fetch *f, const void *b, size_t n) { return kl_stream_write(&f->st, b, n); }
+static void tls_close(struct kl_fetch *f) { kl_stream_close(&f->st, 0); }
+
+static const struct kl_fetch_io tls_io = { tls_read, tls_write, tls_close };
+
+/* The poll interest the connection needs for what the fetch wants (TLS may need the other). */
+static unsigned io_want(const struct kl_fetch *f, unsigned want)
+{
+	return f->io == &tls_io ? kl_stream_want(&f->st, want) : want;
+}
 
 static int fail(struct kl_fetch *f, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct kl_fetch *f, int status, const char *fmt, ...)
@@ -38,8 +53,14 @@ static int fail(struct kl_fetch *f, int status, const char *fmt, ...)
 	return status;
 }
 
+/* Stops every activity of the current connection: lookup, idle read, socket. */
 static void close_fd(struct kl_fetch *f)
 {
+	if (f->dns_handle) {
+		kl_dns_cancel(f->conf->dns, f->dns_handle);
+		f->dns_handle = 0;
+	}
+	kl_idle_cancel(f->ev, &f->idle);
 	if (f->fd >= 0) {
 		if (kl_ev_watched(f->ev, f->fd))
 			kl_ev_del(f->ev, f->fd);
@@ -48,6 +69,7 @@ static void close_fd(struct kl_fetch *f)
 		else
 			f->io->close(f);
 		f->fd = -1;
+		f->io = &plain_io;
 	}
 }
 
@@ -155,51 +177,16 @@ static void on_timeout(struct kl_ev *ev, struct kl_timer *t, void *ud)
 
 static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud);
 
-/*
- * Checks an http:// URL against the policy, connects and queues the
- * request in the buffer. Returns 0 or a failure status.
- */
-static int start_http(struct kl_fetch *f)
+/* Connects to the next allowed address. Returns 0 (connect under way) or a failure status. */
+static int connect_next(struct kl_fetch *f)
 {
-	struct kl_httpreq_url u;
-	struct kl_cidr_addr a;
-	size_t len = strlen(f->url);
-	int fd, n;
+	int fd = KL_EIO;
 
-	if (len >= 8 && strncasecmp(f->url, "https://", 8) == 0)
-		return fail(f, 404, "https sources need TLS, which this build does not have yet");
-	if (kl_httpreq_split_url(f->url, len, &u) < 0 || !(u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0))
-		return fail(f, 404, "invalid source URL: %.100s", f->url);
-	if (kl_cidr_parse_addr(u.hp.host, u.hp.host_len, &a) < 0)
-		return fail(f, 404, "cannot resolve source host %.*s: only IP addresses are supported",
-			    (int)KL_MIN(u.hp.host_len, 80), u.hp.host);
-	if (!f->conf->allow_private) {
-		int why = kl_cidr_classify(&a);
-		if (why != KL_CIDR_PUBLIC)
-			return fail(f, 404, "source address is not public (%s)", kl_cidr_why_name(why));
+	while (f->addr_i < f->naddr) {
+		fd = kl_tcp_connect(f->addrs[f->addr_i++], f->port);
+		if (fd >= 0)
+			break;
 	}
-	memcpy(f->ip, a.b, 16);
-	f->port = u.hp.port;
-	set_name(f, u.path ? u.path : "", u.path_len);
-
-	/* The request waits in the receive buffer until the connect completes. */
-	n = snprintf((char *)f->buf, f->cap,
-		     "GET %.*s HTTP/1.1\r\nHost: %s%.*s%s",
-		     u.path_len ? (int)u.path_len : 1, u.path_len ? u.path : "/",
-		     u.hp.bracketed ? "[" : "", (int)u.hp.host_len, u.hp.host, u.hp.bracketed ? "]" : "");
-	if (n > 0 && (size_t)n < f->cap && u.hp.port != 80)
-		n += snprintf((char *)f->buf + n, f->cap - (size_t)n, ":%u", u.hp.port);
-	if (n > 0 && (size_t)n < f->cap)
-		n += snprintf((char *)f->buf + n, f->cap - (size_t)n,
-			      "\r\nUser-Agent: kinglet/" KL_VERSION "\r\nAccept: image/jpeg, image/png, */*;q=0.5\r\n"
-			      "Accept-Encoding: identity\r\nConnection: close\r\n\r\n");
-	if (n <= 0 || (size_t)n >= f->cap)
-		return fail(f, 404, "source URL too long");
-	f->req_len = (uint32_t)n;
-	f->req_off = 0;
-	f->off = f->len = 0;
-
-	fd = kl_tcp_connect(f->ip, f->port);
 	if (fd < 0)
 		return fail(f, 502, "cannot connect to the source: %s", kl_tcp_strerror(fd));
 	f->fd = fd;
@@ -210,6 +197,120 @@ static int start_http(struct kl_fetch *f)
 	}
 	f->state = S_CONNECT;
 	return 0;
+}
+
+static void cidr_of(struct kl_cidr_addr *ca, const uint8_t ip[16])
+{
+	kl_cidr_from_v6(ca, ip);
+	if (kl_sock_is_v4(ip))
+		kl_cidr_from_v4(ca, ip + 12);
+}
+
+/*
+ * Keeps the addresses the private-address policy allows (every one of
+ * them is checked: a name must not reach loopback through its second
+ * address), then connects. Returns 0 or a failure status.
+ */
+static int resolved(struct kl_fetch *f, const struct kl_dns_addrs *a)
+{
+	int why = 0;
+
+	f->naddr = f->addr_i = 0;
+	for (uint32_t i = 0; i < a->n && i < KL_DNS_MAX_ADDRS; i++) {
+		struct kl_cidr_addr ca;
+		int w;
+
+		cidr_of(&ca, a->ip[i]);
+		w = f->conf->allow_private ? KL_CIDR_PUBLIC : kl_cidr_classify(&ca);
+		if (w != KL_CIDR_PUBLIC) {
+			why = w;
+			continue;
+		}
+		memcpy(f->addrs[f->naddr++], a->ip[i], 16);
+	}
+	if (!f->naddr) {
+		if (why)
+			return fail(f, 404, "source address is not public (%s)", kl_cidr_why_name(why));
+		return fail(f, 404, "cannot resolve source host %s", f->host);
+	}
+	return connect_next(f);
+}
+
+static void on_dns(void *ud, int rc, const struct kl_dns_addrs *a)
+{
+	struct kl_fetch *f = ud;
+
+	f->dns_handle = 0;
+	if (rc < 0)
+		fail(f, 404, "cannot resolve source host %s%s", f->host,
+		     rc == KL_ETIMEDOUT ? " (lookup timed out)" : "");
+	else
+		resolved(f, a);
+	if (f->status)
+		fail_async(f);
+}
+
+/*
+ * Checks an http(s):// URL against the policy, queues the request in the
+ * buffer and starts the lookup (a literal address needs none) or the
+ * connect. Returns 0 or a failure status.
+ */
+static int start_http(struct kl_fetch *f)
+{
+	struct kl_httpreq_url u;
+	struct kl_cidr_addr a;
+	struct kl_dns_addrs da;
+	size_t len = strlen(f->url);
+	int n, rc;
+
+	if (kl_httpreq_split_url(f->url, len, &u) < 0 || u.hp.host_len == 0 ||
+	    !((u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0) ||
+	      (u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) == 0)))
+		return fail(f, 404, "invalid source URL: %.100s", f->url);
+	f->tls = u.scheme_len == 5;
+	if (f->tls && (!f->conf->tls || !f->conf->tls_pool))
+		return fail(f, 404, "https sources are disabled: %s",
+			    f->conf->tls_why ? f->conf->tls_why : "no TLS configuration");
+	if (u.hp.host_len >= sizeof(f->host))
+		return fail(f, 404, "source host name too long");
+	memcpy(f->host, u.hp.host, u.hp.host_len);
+	f->host[u.hp.host_len] = 0;
+	f->port = u.hp.port;
+	set_name(f, u.path ? u.path : "", u.path_len);
+
+	/* The request waits in the receive buffer until the connection is up. */
+	n = snprintf((char *)f->buf, f->cap,
+		     "GET %.*s HTTP/1.1\r\nHost: %s%s%s",
+		     u.path_len ? (int)u.path_len : 1, u.path_len ? u.path : "/",
+		     u.hp.bracketed ? "[" : "", f->host, u.hp.bracketed ? "]" : "");
+	if (n > 0 && (size_t)n < f->cap && u.hp.port != (f->tls ? 443 : 80))
+		n += snprintf((char *)f->buf + n, f->cap - (size_t)n, ":%u", u.hp.port);
+	if (n > 0 && (size_t)n < f->cap)
+		n += snprintf((char *)f->buf + n, f->cap - (size_t)n,
+			      "\r\nUser-Agent: kinglet/" KL_VERSION "\r\nAccept: image/jpeg, image/png, */*;q=0.5\r\n"
+			      "Accept-Encoding: identity\r\nConnection: close\r\n\r\n");
+	if (n <= 0 || (size_t)n >= f->cap)
+		return fail(f, 404, "source URL too long");
+	f->req_len = (uint32_t)n;
+	f->req_off = 0;
+	f->off = f->len = 0;
+	f->state = S_RESOLVE;
+
+	if (kl_cidr_parse_addr(u.hp.host, u.hp.host_len, &a) == 0) {
+		da.n = 1;
+		memcpy(da.ip[0], a.b, 16);
+		return resolved(f, &da);
+	}
+	if (!f->conf->dns)
+		return fail(f, 404, "cannot resolve source host %s: no resolver", f->host);
+	rc = kl_dns_resolve(f->conf->dns, f->host, on_dns, f, &da, &f->dns_handle);
+	if (rc == KL_AGAIN)
+		return 0;
+	if (rc == KL_ENOMEM)
+		return fail(f, 503, "too many source host lookups in flight");
+	if (rc < 0)
+		return fail(f, 404, "cannot resolve source host %s", f->host);
+	return resolved(f, &da);
 }
 
 /* see fetch.h */
@@ -266,10 +367,32 @@ void kl_fetch_data(const struct kl_fetch *f, const uint8_t **p, size_t *n)
 	*n = f->state >= S_BODY ? f->len - f->off : 0;
 }
 
+static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud);
+
+/*
+ * TLS decrypts a whole record at a time: what did not fit the buffer
+ * waits inside the session, and poll cannot report it (the socket may be
+ * empty), so an idle slice reads it as soon as there is room.
+ */
+static int drain(struct kl_ev *ev, struct kl_idle *w, void *ud)
+{
+	struct kl_fetch *f = ud;
+
+	if (f->fd >= 0 && f->state == S_BODY)
+		on_io(ev, f->fd, KL_EV_RD, f);
+	return 0;
+}
+
 static void want_read(struct kl_fetch *f)
 {
-	if (f->kind == HTTP && f->fd >= 0 && f->state == S_BODY && !f->body_done)
-		kl_ev_want(f->ev, f->fd, f->len < f->cap ? KL_EV_RD : 0);
+	int room;
+
+	if (f->kind != HTTP || f->fd < 0 || f->state != S_BODY || f->body_done)
+		return;
+	room = f->len - f->off < f->cap;
+	kl_ev_want(f->ev, f->fd, room ? io_want(f, KL_EV_RD) : 0);
+	if (room && f->io == &tls_io && kl_stream_pending(&f->st))
+		kl_idle_push(f->ev, &f->idle, drain, f);
 }
 
 /* see fetch.h */
@@ -385,13 +508,13 @@ static int redirect(struct kl_fetch *f, const char *loc, size_t n)
 	if (f->redirects >= KL_FETCH_MAX_REDIRECTS)
 		return fail(f, 404, "too many redirects (more than %d)", KL_FETCH_MAX_REDIRECTS);
 	f->redirects++;
-	if (n >= 7 && (strncasecmp(loc, "http://", 7) == 0 || strncasecmp(loc, "https://", 8) == 0)) {
+	if ((n >= 7 && strncasecmp(loc, "http://", 7) == 0) || (n >= 8 && strncasecmp(loc, "https://", 8) == 0)) {
 		if (n >= sizeof(next))
 			return fail(f, 404, "redirect URL too long");
 		memcpy(next, loc, n);
 		len = n;
 	} else if (n >= 2 && loc[0] == '/' && loc[1] == '/') {
-		len = (size_t)snprintf(next, sizeof(next), "http:%.*s", (int)n, loc);
+		len = (size_t)snprintf(next, sizeof(next), "%s:%.*s", f->tls ? "https" : "http", (int)n, loc);
 	} else if (n >= 1 && loc[0] == '/') {
 		/* scheme://authority of the current URL, then the new path */
 		const char *p = strstr(f->url, "://");
@@ -409,6 +532,7 @@ static int redirect(struct kl_fetch *f, const char *loc, size_t n)
 	close_fd(f);
 	memcpy(f->url, next, len + 1);
 	f->chunked = f->has_clen = 0;
+	f->naddr = f->addr_i = 0;
 	f->state = S_IDLE;
 	return start_http(f);
 }
@@ -465,6 +589,38 @@ static int on_head(struct kl_fetch *f, const struct kl_httpresp *rs, size_t hl)
 	return 0;
 }
 
+/* A read or write on the connection failed: the status and line say how. */
+static void io_failed(struct kl_fetch *f, ssize_t n, const char *what)
+{
+	if (f->io == &tls_io) {
+		const char *r = kl_tls_reason(&f->st);
+		if (f->st.err == ENOMEM)
+			fail(f, 503, "out of TLS memory (libc.heap): try again later");
+		else
+			fail(f, 502, "TLS with the source failed: %s", r[0] ? r : what);
+	} else {
+		fail(f, 502, "%s: %s", what, kl_tcp_strerror((int)n));
+	}
+	fail_async(f);
+}
+
+/* The TCP connection is up: https puts a TLS session over it. Returns 0 or a status. */
+static int connected(struct kl_fetch *f)
+{
+	int rc;
+
+	f->state = S_SEND;
+	if (!f->tls)
+		return 0;
+	rc = kl_tls_start(&f->st, f->fd, f->conf->tls, f->conf->tls_pool, f->host);
+	if (rc == KL_ENOMEM)
+		return fail(f, 503, "no TLS session free for the source (tls_sessions or TLS memory in use): try again later");
+	if (rc < 0)
+		return fail(f, 502, "cannot start TLS with the source");
+	f->io = &tls_io;
+	return 0;
+}
+
 static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 {
 	struct kl_fetch *f = ud;
@@ -475,44 +631,61 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 	case S_CONNECT:
 		rc = kl_tcp_connect_result(fd);
 		if (rc < 0) {
+			/* The next address of the name, if any, before giving up. */
+			close_fd(f);
+			if (f->addr_i < f->naddr && connect_next(f) == 0)
+				return;
 			fail(f, 502, "cannot connect to the source: %s", kl_tcp_strerror(rc));
 			fail_async(f);
 			return;
 		}
-		f->state = S_SEND;
+		if (connected(f)) {
+			fail_async(f);
+			return;
+		}
 		/* fall through */
 	case S_SEND:
 		while (f->req_off < f->req_len) {
 			n = f->io->write(f, f->buf + f->req_off, f->req_len - f->req_off);
-			if (n == KL_AGAIN)
+			if (n == KL_AGAIN) {
+				kl_ev_want(ev, fd, io_want(f, KL_EV_WR));
 				return;
+			}
 			if (n < 0) {
-				fail(f, 502, "cannot send the request to the source: %s", kl_tcp_strerror((int)n));
-				fail_async(f);
+				io_failed(f, n, "cannot send the request to the source");
 				return;
 			}
 			f->req_off += (uint32_t)n;
 		}
 		f->len = 0;
 		f->state = S_HEAD;
-		kl_ev_want(ev, fd, KL_EV_RD);
-		return;
+		kl_ev_want(ev, fd, io_want(f, KL_EV_RD));
+		/* TLS may hold the answer already: read until the socket runs dry. */
+		/* fall through */
 	case S_HEAD: {
 		struct kl_http_hdr hdr[MAX_HDRS];
 		struct kl_httpresp rs = { .hdr = hdr, .hdr_cap = MAX_HDRS, .max_head = f->cap };
 
-		n = f->io->read(f, f->buf + f->len, f->cap - f->len);
-		if (n == KL_AGAIN)
-			return;
-		if (n <= 0) {
-			fail(f, 502, "source closed the connection before answering");
-			fail_async(f);
-			return;
+		for (;;) {
+			n = f->io->read(f, f->buf + f->len, f->cap - f->len);
+			if (n == KL_AGAIN) {
+				kl_ev_want(ev, fd, io_want(f, KL_EV_RD));
+				return;
+			}
+			if (n == 0) {
+				fail(f, 502, "source closed the connection before answering");
+				fail_async(f);
+				return;
+			}
+			if (n < 0) {
+				io_failed(f, n, "source connection failed");
+				return;
+			}
+			f->len += (uint32_t)n;
+			rc = kl_httpresp_parse((const char *)f->buf, f->len, &rs);
+			if (rc != KL_AGAIN)
+				break;
 		}
-		f->len += (uint32_t)n;
-		rc = kl_httpresp_parse((const char *)f->buf, f->len, &rs);
-		if (rc == KL_AGAIN)
-			return;
 		if (rc < 0) {
 			fail(f, 502, "malformed answer from the source");
 			fail_async(f);
@@ -520,7 +693,7 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		}
 		rc = on_head(f, &rs, (size_t)rc);
 		if (rc == 1)
-			return;         /* redirected: a new connect is under way */
+			return;         /* redirected: a new lookup or connect is under way */
 		if (rc == 0 && (rc = take_body(f, 0)) == 0) {
 			if (f->body_done) {
 				kl_timer_cancel(ev, &f->timer);
@@ -551,11 +724,12 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		}
 		from = f->len;
 		n = f->io->read(f, f->buf + f->len, f->cap - f->len);
-		if (n == KL_AGAIN)
+		if (n == KL_AGAIN) {
+			want_read(f);
 			return;
+		}
 		if (n < 0) {
-			fail(f, 502, "source connection failed: %s", kl_tcp_strerror((int)n));
-			fail_async(f);
+			io_failed(f, n, "source connection failed");
 			return;
 		}
 		if (n == 0) {

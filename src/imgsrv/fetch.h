@@ -9,7 +9,11 @@
 
 #include "base/kl.h"
 #include "base/metric.h"
+#include "base/pool.h"
 #include "ev/ev.h"
+#include "net/dns.h"
+#include "net/stream.h"
+#include "net/tls.h"
 #include "proto/httpresp.h"
 
 /*
@@ -22,29 +26,41 @@
  *   local:///path   opened beneath local_root (no "..", no symlinks),
  *                   read one chunk per kl_fetch_pull() (the caller's idle
  *                   slice), validator = size + mtime;
- *   http://ip[:p]/  non-blocking connect, GET with Connection: close,
- *                   Content-Length, chunked or read-to-close bodies, at
- *                   most KL_FETCH_MAX_REDIRECTS redirects, one deadline
- *                   (download_timeout) over connect, head and body.
+ *   http://host[:p]/   non-blocking connect, GET with Connection: close,
+ *   https://host[:p]/  Content-Length, chunked or read-to-close bodies, at
+ *                   most KL_FETCH_MAX_REDIRECTS redirects (between http
+ *                   and https both ways), one deadline (download_timeout)
+ *                   over name lookup, connect, TLS handshake, head and body.
+ *
+ * A host name is resolved by the loop's resolver (net/dns.h, never
+ * getaddrinfo); every address it returns goes through the private-address
+ * refusal unless allow_private, and the allowed ones are tried in the
+ * resolver's order until one accepts the connection. https verifies the
+ * source's certificate against conf->tls (chain and name; SNI = the URL's
+ * host); its session comes from conf->tls_pool, whose count is the
+ * admission limit.
  *
  * Failures carry the HTTP status the thumbs server answers and one line:
  *   404  not allowed, private address, no such file, source 4xx,
- *        too many redirects, https (TLS not built in), host names
+ *        too many redirects, "cannot resolve source host NAME"
  *   422  over max_src_size (announced or counted)
- *   502  connect failed, source 5xx, malformed answer, body broken off
+ *   502  connect failed, source 5xx, malformed answer, body broken off,
+ *        TLS failure (the line is kl_tls_reason's: bad certificate...)
+ *   503  no TLS session or TLS memory free, resolver saturated (the
+ *        caller adds Retry-After)
  *   504  download_timeout passed
  *
- * The socket's bytes go through struct kl_fetch_io so that a TLS layer
- * can take the plain ops' place without touching the HTTP logic.
+ * The socket's bytes go through struct kl_fetch_io: plain TCP, or the TLS
+ * stream over the same fd, so the HTTP logic does not know which.
  */
 
 #define KL_FETCH_URL_MAX 2048
 #define KL_FETCH_MAX_REDIRECTS 3
-#define KL_FETCH_WHY_MAX 160
+#define KL_FETCH_WHY_MAX 200
 
 struct kl_fetch;
 
-/* The byte path of a download (plain TCP today, TLS later). */
+/* The byte path of a download: plain TCP or TLS. */
 struct kl_fetch_io {
 	ssize_t (*read)(struct kl_fetch *f, void *b, size_t n);         /* >0, 0 EOF, KL_AGAIN, <0 */
 	ssize_t (*write)(struct kl_fetch *f, const void *b, size_t n);  /* >=0, KL_AGAIN, <0 */
@@ -73,6 +89,10 @@ struct kl_fetch_conf {
 	uint64_t max_src_size;                  /* 0 = unlimited */
 	uint32_t timeout_ms;                    /* download_timeout */
 	struct kl_metric *bytes_in;             /* source bytes received; may be NULL */
+	struct kl_dns *dns;                     /* NULL: host names refused */
+	const struct kl_tls_conf *tls;          /* NULL: https refused (tls_why says why) */
+	struct kl_pool *tls_pool;               /* "tls.sess" blocks */
+	const char *tls_why;                    /* why https is off, for the 404 line */
 };
 
 struct kl_fetch {
@@ -84,6 +104,13 @@ struct kl_fetch {
 	int fd;
 	int kind;                               /* local or http */
 	int state;
+	int tls;                                /* the current URL is https */
+	struct kl_stream st;                    /* the TLS stream over fd while tls */
+	struct kl_idle idle;                    /* reads bytes TLS decrypted ahead of poll */
+	uint32_t dns_handle;                    /* lookup in flight, 0 none */
+	uint32_t naddr, addr_i;                 /* allowed addresses, the one being tried */
+	uint8_t addrs[KL_DNS_MAX_ADDRS][16];
+	char host[KL_DNS_NAME];                 /* the URL's host (lookup, SNI, messages) */
 	int status;                             /* HTTP status to answer on failure, else 0 */
 	char why[KL_FETCH_WHY_MAX];
 	uint8_t *buf;                           /* payload at [off, len), free space after */
@@ -94,7 +121,6 @@ struct kl_fetch {
 	struct kl_httpresp_chunked ch;
 	unsigned redirects;
 	uint16_t port;
-	uint8_t ip[16];
 	struct kl_timer timer;
 	uint64_t size;                          /* local: file size; http: clen or 0 */
 	int64_t mtime;                          /* local only */
@@ -131,7 +157,10 @@ int kl_fetch_pull(struct kl_fetch *f);
 /* 1 when the whole body has arrived (payload may still wait in the buffer). */
 int kl_fetch_complete(const struct kl_fetch *f);
 
-/* Closes the fd and cancels the timer. Idempotent; all-zero after it is fine too. */
+/*
+ * Closes the fd (and the TLS session), cancels the lookup, the timer and
+ * the idle item. Idempotent; all-zero after it is fine too.
+ */
 void kl_fetch_reset(struct kl_fetch *f);
 
 #endif

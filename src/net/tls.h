@@ -59,12 +59,19 @@ int kl_tls_server_conf(struct kl_tls_conf *c, const char *cert, const char *key,
  */
 int kl_tls_client_conf(struct kl_tls_conf *c, const char *ca_file, const char *pin, char err[KL_ERRLEN]);
 
-/* Releases what a conf holds (parsed certificates, key) and leaves it all-zero. */
+/*
+ * Frees what a *_conf call parsed (certificates, key, settings) and
+ * leaves c all-zero. No session MAY still use c. For an orderly exit: the
+ * heap would be discarded with the process anyway, but leak checkers
+ * cannot see pointers kept in the plan's mapping.
+ */
 void kl_tls_conf_reset(struct kl_tls_conf *c);
 
 /*
  * Turns the connected socket fd into a TLS stream in s. sni is the server
- * name to send and verify (client side; NULL for servers). The session
+ * name to send and verify (client side; NULL for servers); an IPv4 or
+ * IPv6 literal is not sent and is verified against the certificate's
+ * iPAddress entries instead (no SNI for addresses, RFC 6066). The session
  * comes from pool; KL_ENOMEM when the pool or the heap is exhausted (the
  * caller refuses the connection). On success s->ops is the TLS ops and
  * kl_stream_close() gives the session back.

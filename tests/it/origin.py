@@ -14,6 +14,7 @@
 #   /status/CODE     answers CODE with a short body
 #   /loop/N          302 to /loop/N+1, forever
 #   /redir/K/NAME    K redirects (relative Location), then the file
+#   /to/URL          302 to URL (absolute, e.g. an https origin)
 import os
 import socketserver
 import sys
@@ -64,6 +65,9 @@ class Handler(socketserver.BaseRequestHandler):
         if kind == "loop":
             n = int(rest or 0)
             self.head("302 Found", [("Location", "/loop/%d" % (n + 1)), ("Content-Length", 0)])
+            return
+        if kind == "to":
+            self.head("302 Found", [("Location", rest), ("Content-Length", 0)])
             return
         if kind == "redir":
             k, name = rest.split("/", 1)
