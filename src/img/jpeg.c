@@ -166,6 +166,9 @@ static boolean src_fill(j_decompress_ptr ci)
 {
 	struct kl_jpeg_dec *d = (struct kl_jpeg_dec *)ci->client_data;
 
+	/* the window ended, not the data: suspend, the next slice goes on */
+	if (d->capped)
+		return FALSE;
 	if (d->in->eof) {
 		fail_with(&d->err, KL_ECORRUPT, "premature end of JPEG data");
 		longjmp(d->err.jb, 1);
@@ -180,6 +183,15 @@ static void src_skip(j_decompress_ptr ci, long n)
 
 	if (n <= 0)
 		return;
+	if (d->capped) {
+		/* skip inside the whole buffer, not only inside the slice window */
+		size_t real = (size_t)(d->in->buf + d->in->len - s->next_input_byte);
+		size_t k = (size_t)n <= real ? (size_t)n : real;
+		s->next_input_byte += k;
+		s->bytes_in_buffer = s->bytes_in_buffer > k ? s->bytes_in_buffer - k : 0;
+		d->in->skip += (size_t)n - k;
+		return;
+	}
 	if ((size_t)n <= s->bytes_in_buffer) {
 		s->next_input_byte += n;
 		s->bytes_in_buffer -= (size_t)n;
@@ -201,6 +213,9 @@ static void src_load(struct kl_jpeg_dec *d)
 	d->src.next_input_byte = d->in->buf + d->in->pos;
 	d->src.bytes_in_buffer = d->in->len - d->in->pos;
 }
+
+/* Compressed bytes one slice of a multi-scan absorb may see. */
+#define START_SLICE (16 * 1024)
 
 static void src_save(struct kl_jpeg_dec *d)
 {
@@ -332,7 +347,25 @@ int kl_jpeg_dec_start(struct kl_jpeg_dec *d)
 		if (!d->cmyk_row)
 			return fail_with(&d->err, KL_ENOMEM, "arena full");
 	}
+	/*
+	 * A multi-scan image absorbs every scan inside jpeg_start_decompress:
+	 * with the whole file buffered that is one long call. Showing libjpeg
+	 * a window of START_SLICE bytes at a time bounds each slice; when a
+	 * window makes no progress at all, the whole buffer is shown.
+	 */
 	src_load(d);
+	if (d->src.bytes_in_buffer > START_SLICE) {
+		const JOCTET *before = d->src.next_input_byte;
+		d->capped = 1;
+		d->src.bytes_in_buffer = START_SLICE;
+		r = jpeg_start_decompress(&d->ci);
+		d->capped = 0;
+		if (r || d->src.next_input_byte != before) {
+			src_save(d);
+			return r ? 0 : 1;
+		}
+		src_load(d);
+	}
 	r = jpeg_start_decompress(&d->ci);
 	src_save(d);
 	return r ? 0 : KL_AGAIN;

@@ -50,6 +50,7 @@ struct kl_jpeg_dec {
 	int cmyk, inverted;             /* 4-channel source, Adobe inverted */
 	uint32_t out_w, out_h;          /* after prepare */
 	uint8_t *cmyk_row;
+	int capped;                     /* a slice window hides the rest of the input */
 };
 
 /* Returns 0 or KL_ENOMEM. Reads from `in`, allocates from `a`. */
@@ -68,7 +69,11 @@ size_t kl_jpeg_dec_coef_bytes(const struct kl_jpeg_dec *d);
  */
 size_t kl_jpeg_dec_prepare(struct kl_jpeg_dec *d, int denom);
 
-/* Returns 0, KL_AGAIN or KL_E*. Allocates the decoder's buffers. */
+/*
+ * Returns 0 (rows can be read), 1 (a multi-scan image absorbed one slice
+ * of its input: call again, no input is needed), KL_AGAIN (more input) or
+ * KL_E*. Allocates the decoder's buffers.
+ */
 int kl_jpeg_dec_start(struct kl_jpeg_dec *d);
 
 /* Decodes the next row as RGB (out_w x 3 bytes). Returns 1, KL_AGAIN or KL_E*. */

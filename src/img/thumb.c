@@ -484,6 +484,8 @@ int kl_thumb_step(struct kl_thumb *t, uint32_t max_rows)
 			rc = kl_jpeg_dec_start(t->jd);
 			if (rc == KL_AGAIN)
 				goto starve;
+			if (rc == 1)            /* one slice of scans absorbed */
+				return KL_AGAIN;
 			if (rc)
 				return jpeg_fail(t, rc);
 			t->state = ST_JPEG_ROWS;
