@@ -134,3 +134,6 @@ install: kinglet
 
 clean:
 	rm -rf build kinglet kinglet-static
+
+# Cross builds (armhf, arm64, mipsel) checked under qemu-user: `make cross`.
+-include port/cross/cross.mk
