@@ -542,6 +542,7 @@ static int forward(struct kl_rconn *c, const struct kl_httpreq *rq, const struct
 	int te = kl_httpreq_chunked(rq->hdr, rq->nhdr);
 	int cl = kl_httpreq_content_length(rq->hdr, rq->nhdr, &clen);
 	int ka = client_keepalive(rq), reuse;
+	uint8_t flags;
 	long n;
 
 	if (te < 0 || cl < 0)
@@ -554,11 +555,13 @@ static int forward(struct kl_rconn *c, const struct kl_httpreq *rq, const struct
 		if (set_host(c, &u->hp) < 0)
 			return 400;
 	}
+	/* Read rq before swap_head: its slices point into the block that goes back to the pool. */
+	flags = (uint8_t)((ka ? HF_KA : 0) | (rq->minor == 0 ? HF_CLI10 : 0) |
+			  (rq->method_len == 4 && memcmp(rq->method, "HEAD", 4) == 0 ? HF_HEADREQ : 0));
 	n = swap_head(c, rq, u, head, ka);
 	if (n < 0)
 		return n == KL_ENOMEM ? 503 : 431;
-	h->flags = (uint8_t)((ka ? HF_KA : 0) | (rq->minor == 0 ? HF_CLI10 : 0) |
-			     (rq->method_len == 4 && memcmp(rq->method, "HEAD", 4) == 0 ? HF_HEADREQ : 0));
+	h->flags = flags;
 	h->req_mode = te ? BODY_CHUNKED : clen ? BODY_LEN : BODY_NONE;
 	h->req_left = clen;
 	kl_httpresp_chunked_init(&h->req_ck);
