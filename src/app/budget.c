@@ -19,11 +19,13 @@
  * those structs are defined, so the plan can never undercount.
  */
 /*
- * 640: struct kl_rconn holds the destination name as asked (up to 255
+ * 704: struct kl_rconn holds the destination name as asked (up to 255
  * bytes, for DNS and the close log line) next to two streams, two buffer
- * heads, a timer and the resolved addresses; relay.c asserts the fit.
+ * heads, a timer and the resolved addresses, plus the framing state of a
+ * kept-alive HTTP exchange (two chunked decoders, two body counts);
+ * relay.c asserts the fit.
  */
-#define RELAY_CONN_BYTES   640u
+#define RELAY_CONN_BYTES   704u
 #define RELAY_MIN_CHUNK    2048u        /* buffer_kb = 0: one small chunk per direction */
 #define KL_LIBC_HEAP_BASE  (128u * 1024u)  /* libc odds and ends after start-up */
 #define KL_TLS_SERVER_CONF_HEAP (32u * 1024u)   /* a parsed certificate chain and key */

@@ -21,10 +21,10 @@
  * a block holds data. EOF on a side becomes shutdown(SHUT_WR) on the
  * other once its block drained; the other direction keeps flowing.
  */
-enum { UP = 0, DOWN = 1 };
+enum { UP = KL_UP, DOWN = KL_DOWN };
 #define PUMP_ROUNDS 4           /* read/write rounds per event: throughput vs fairness */
 
-_Static_assert(sizeof(struct kl_rconn) <= 640, "struct kl_rconn must fit RELAY_CONN_BYTES in budget.c");
+_Static_assert(sizeof(struct kl_rconn) <= 704, "struct kl_rconn must fit RELAY_CONN_BYTES in budget.c");
 
 static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud);
 static void on_timer(struct kl_ev *ev, struct kl_timer *t, void *ud);
@@ -128,6 +128,31 @@ void kl_relay_consume(struct kl_rconn *c, size_t n)
 	}
 }
 
+static void reverse(uint8_t *p, size_t n)
+{
+	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+		uint8_t t = p[i];
+		p[i] = p[j - 1];
+		p[j - 1] = t;
+	}
+}
+
+/* see relay.h */
+void kl_relay_linearize(struct kl_buf *b)
+{
+	if (!b->area || b->head == 0)
+		return;
+	if (b->head + b->len <= b->size) {
+		memmove(b->area, b->area + b->head, b->len);
+	} else {
+		/* Wrapped: rotate the whole block left by head (three reversals, no scratch memory). */
+		reverse(b->area, b->head);
+		reverse(b->area + b->head, b->size - b->head);
+		reverse(b->area, b->size);
+	}
+	b->head = 0;
+}
+
 /* see relay.h */
 const uint8_t *kl_relay_input(const struct kl_rconn *c, size_t *len)
 {
@@ -137,20 +162,38 @@ const uint8_t *kl_relay_input(const struct kl_rconn *c, size_t *len)
 /* ---------------- interest and timers ---------------- */
 
 static int has_data(const struct kl_buf *b) { return b->area && b->len > 0; }
-static int has_room(const struct kl_buf *b) { return !b->area || b->len < b->size; }
+
+/* Bytes the read side may add: a framed direction keeps KL_RELAY_HEAD_SLACK free for a head rewrite. */
+static size_t read_room(const struct kl_rconn *c, int dir)
+{
+	const struct kl_buf *b = dir == UP ? &c->up : &c->down;
+	uint32_t size = b->area ? b->size : c->l->buf_pool ? (uint32_t)c->l->buf_pool->size : 0;
+	uint32_t cap = c->gate[dir] == KL_GATE_OPEN || size <= 2 * KL_RELAY_HEAD_SLACK ? size :
+		size - KL_RELAY_HEAD_SLACK;
+
+	return b->len < cap ? cap - b->len : 0;
+}
+
+static int has_room(const struct kl_rconn *c, int dir) { return read_room(c, dir) > 0; }
+
+/* Data that may be written now (a framing gate may hold it back). */
+static int can_send(const struct kl_rconn *c, int dir)
+{
+	return has_data(dir == UP ? &c->up : &c->down) && c->gate[dir] != 0;
+}
 
 static unsigned cli_want(const struct kl_rconn *c)
 {
 	unsigned w = 0;
 
-	if (has_data(&c->down))
+	if (can_send(c, DOWN))
 		w |= KL_EV_WR;
 	switch (c->state) {
 	case KL_RS_HANDSHAKE:
 	case KL_RS_RESOLVING:
 	case KL_RS_CONNECTING:
 	case KL_RS_RELAY:
-		if (!(c->flags & (KL_RF_CLI_EOF | KL_RF_WAIT_UP)) && has_room(&c->up))
+		if (!(c->flags & (KL_RF_CLI_EOF | KL_RF_WAIT_UP)) && has_room(c, UP))
 			w |= KL_EV_RD;
 		break;
 	case KL_RS_CLOSING:
@@ -171,9 +214,9 @@ static unsigned srv_want(const struct kl_rconn *c)
 		return kl_upstream_want(c);
 	if (c->state != KL_RS_RELAY)
 		return 0;
-	if (has_data(&c->up))
+	if (can_send(c, UP))
 		w |= KL_EV_WR;
-	if (!(c->flags & (KL_RF_SRV_EOF | KL_RF_WAIT_DOWN)) && has_room(&c->down))
+	if (!(c->flags & (KL_RF_SRV_EOF | KL_RF_WAIT_DOWN)) && has_room(c, DOWN))
 		w |= KL_EV_RD;
 	return w;
 }
@@ -186,6 +229,11 @@ static uint32_t limit_ms(const struct kl_rconn *c, const char **why)
 
 	switch (c->state) {
 	case KL_RS_HANDSHAKE:
+		if (c->http.nreq && !has_data(&c->up)) {
+			/* A kept-alive HTTP client between requests is idle, not slow. */
+			*why = "keep-alive idle timeout";
+			return rc->idle_ms;
+		}
 		*why = "handshake timeout";
 		return rc->handshake_ms;
 	case KL_RS_RESOLVING:
@@ -355,6 +403,7 @@ static int pump(struct kl_rconn *c, int dir, int rd)
 	uint8_t waitf = dir == UP ? KL_RF_WAIT_UP : KL_RF_WAIT_DOWN;
 	int can_write = c->state == KL_RS_RELAY || dir == DOWN;
 	int can_read = rd && (dir == UP ? c->state != KL_RS_CLOSING : c->state == KL_RS_RELAY);
+	void (*frame)(struct kl_rconn *, int) = l->ops->frame;
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		int progress = 0;
@@ -367,11 +416,17 @@ static int pump(struct kl_rconn *c, int dir, int rd)
 				wait_push(c, waitf);    /* stall: no block; retried when one returns */
 			else
 				w = kl_buf_wptr(b, &room);
+			room = KL_MIN(room, read_room(c, dir));
 			if (w && room) {
 				ssize_t r = kl_stream_read(src, w, room);
 				if (r > 0) {
 					kl_buf_wack(b, (size_t)r);
 					progress = 1;
+					if (frame && c->gate[dir] != KL_GATE_OPEN) {
+						frame(c, dir);
+						if (!c->state)
+							return -1;
+					}
 				} else if (r == 0) {
 					c->flags |= eof;
 					progress = 1;
@@ -381,12 +436,20 @@ static int pump(struct kl_rconn *c, int dir, int rd)
 				}
 			}
 		}
-		if (can_write && has_data(b) && kl_stream_open(dst)) {
+		if (can_write && can_send(c, dir) && kl_stream_open(dst)) {
 			size_t avail;
 			const uint8_t *p = kl_buf_rptr(b, &avail);
-			ssize_t w = kl_stream_write(dst, p, avail);
+			ssize_t w = kl_stream_write(dst, p, KL_MIN(avail, (size_t)c->gate[dir]));
 			if (w > 0) {
 				kl_buf_rack(b, (size_t)w);
+				if (c->gate[dir] != KL_GATE_OPEN) {
+					c->gate[dir] -= (uint32_t)w;
+					if (c->gate[dir] == 0 && frame) {
+						frame(c, dir);
+						if (!c->state)
+							return -1;
+					}
+				}
 				if (dir == UP) {
 					c->bytes_up += (uint64_t)w;
 					kl_metric_add(&l->m_up, (uint64_t)w);
@@ -403,7 +466,8 @@ static int pump(struct kl_rconn *c, int dir, int rd)
 		if (c->state == KL_RS_RELAY && progress)
 			c->last_ms = now(c);
 		kl_relay_buf_drop(c, b);
-		if (can_write && (c->flags & eof) && !has_data(b) && !(c->flags & shut) && kl_stream_open(dst)) {
+		if (can_write && (c->flags & eof) && !has_data(b) && !(c->flags & shut) && kl_stream_open(dst) &&
+		    (dir == UP || c->gate[DOWN] == KL_GATE_OPEN)) {
 			c->flags |= shut;
 			if (kl_stream_shutdown(dst) < 0) {
 				kl_relay_close(c, dir == UP ? "server reset" : "client reset", 1);
@@ -456,6 +520,7 @@ static void handshake_read(struct kl_rconn *c)
 		return;
 	}
 	w = kl_buf_wptr(&c->up, &room);
+	room = KL_MIN(room, read_room(c, UP));
 	if (!w || !room)
 		return;
 	r = kl_stream_read(&c->cli, w, room);
@@ -510,6 +575,11 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 	}
 	switch (c->state) {
 	case KL_RS_HANDSHAKE:
+		if (!is_cli) {
+			/* A server kept between HTTP requests hung up or failed: the next request connects anew. */
+			kl_relay_drop_server(c);
+			break;
+		}
 		if (what & KL_EV_WR) {
 			if (pump(c, DOWN, 0) < 0)
 				return;
@@ -545,6 +615,14 @@ static void on_io(struct kl_ev *ev, int fd, unsigned what, void *ud)
 		if (pump(c, is_cli ? UP : DOWN, what & (KL_EV_RD | KL_EV_ERR)) < 0 ||
 		    pump(c, is_cli ? DOWN : UP, (is_cli ? c->down.area : c->up.area) != NULL) < 0)
 			return;
+		if (c->l->ops->turn && (c->gate[UP] != KL_GATE_OPEN || c->gate[DOWN] != KL_GATE_OPEN)) {
+			c->l->ops->turn(c);
+			if (c->state != KL_RS_RELAY)
+				break;
+			/* The session may have opened the gates: the splice takes over the ends. */
+			if (pump(c, UP, 0) < 0 || pump(c, DOWN, 0) < 0)
+				return;
+		}
 		if ((c->flags & (KL_RF_CLI_EOF | KL_RF_SRV_EOF | KL_RF_CLI_SHUT | KL_RF_SRV_SHUT)) ==
 		    (KL_RF_CLI_EOF | KL_RF_SRV_EOF | KL_RF_CLI_SHUT | KL_RF_SRV_SHUT)) {
 			kl_relay_close(c, "done", 0);
@@ -565,6 +643,7 @@ void kl_relay_begin(struct kl_rconn *c)
 
 	c->srv.fd = -1;
 	c->state = KL_RS_HANDSHAKE;
+	c->gate[UP] = c->gate[DOWN] = KL_GATE_OPEN;
 	c->start_ms = c->last_ms = now(c);
 	if (c->l->conf->sock_buf_kb)
 		kl_sock_bufs(fd, (int)c->l->conf->sock_buf_kb * 1024);
@@ -578,6 +657,46 @@ void kl_relay_begin(struct kl_rconn *c)
 }
 
 /* see relay.h */
+void kl_relay_drop_server(struct kl_rconn *c)
+{
+	if (kl_stream_open(&c->srv)) {
+		kl_ev_del(c->l->ev, c->srv.fd);
+		kl_stream_close(&c->srv, 0);
+	}
+	if (c->tflags & KL_RT_UP) {
+		c->l->tls_upn--;
+		c->tflags &= (uint8_t)~KL_RT_UP;
+	}
+	c->flags &= (uint8_t)~(KL_RF_SRV_EOF | KL_RF_SRV_SHUT | KL_RF_WAIT_DOWN);
+	c->naddr = 0;
+	c->addr_i = 0;
+}
+
+/* see relay.h */
+void kl_relay_finish(struct kl_rconn *c, const char *why)
+{
+	if (c->dns_handle) {
+		kl_dns_cancel(c->l->dns, c->dns_handle);
+		c->dns_handle = 0;
+	}
+	if (kl_stream_open(&c->srv)) {
+		kl_ev_del(c->l->ev, c->srv.fd);
+		kl_stream_close(&c->srv, 0);
+	}
+	c->up.len = 0;
+	kl_relay_buf_drop(c, &c->up);
+	/* CLOSING writes c->down whole: whatever framing held back is now the reply. */
+	c->gate[UP] = c->gate[DOWN] = KL_GATE_OPEN;
+	c->state = KL_RS_CLOSING;
+	c->why = why;
+	c->last_ms = now(c);
+	kl_timer_cancel(c->l->ev, &c->timer);
+	closing(c);
+	if (c->state)
+		kl_relay_update(c);
+}
+
+/* see relay.h */
 int kl_relay_reply(struct kl_rconn *c, const void *msg, size_t n, int close_after, const char *why)
 {
 	if (kl_relay_buf_get(c, &c->down) < 0 || kl_buf_room(&c->down) < n) {
@@ -586,21 +705,8 @@ int kl_relay_reply(struct kl_rconn *c, const void *msg, size_t n, int close_afte
 	}
 	kl_buf_put(&c->down, msg, n);
 	if (close_after) {
-		if (c->dns_handle) {
-			kl_dns_cancel(c->l->dns, c->dns_handle);
-			c->dns_handle = 0;
-		}
-		if (kl_stream_open(&c->srv)) {
-			kl_ev_del(c->l->ev, c->srv.fd);
-			kl_stream_close(&c->srv, 0);
-		}
-		c->up.len = 0;
-		kl_relay_buf_drop(c, &c->up);
-		c->state = KL_RS_CLOSING;
-		c->why = why;
-		c->last_ms = now(c);
-		kl_timer_cancel(c->l->ev, &c->timer);
-		closing(c);
+		kl_relay_finish(c, why);
+		return c->state ? 0 : KL_ECLOSED;
 	} else {
 		if (pump(c, DOWN, 0) < 0)
 			return KL_ECLOSED;

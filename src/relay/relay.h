@@ -16,6 +16,7 @@
 #include "net/stream.h"
 #include "net/tls.h"
 #include "proto/cidr.h"
+#include "proto/httpresp.h"
 
 /*
  * One [relay NAME] section is one kl_rlisten; each accepted client is one
@@ -78,6 +79,33 @@ struct kl_rsess_ops {
 	void (*connected)(struct kl_rconn *c, int rc);
 	/* The client's side of the reply is flushed (keep-alive HTTP may reuse the connection). */
 	void (*flushed)(struct kl_rconn *c);
+	/*
+	 * Framing (optional; HTTP forwarding). A direction whose c->gate[dir]
+	 * is not KL_GATE_OPEN writes only the gate's count of bytes from the
+	 * front of its buffer. frame() runs after bytes arrived in that
+	 * buffer and when the gate fell to 0 with bytes left; it may open
+	 * more of the gate. turn() runs after each I/O turn in RELAY while a
+	 * gate is closed: the session may end the exchange there (next
+	 * request, or close). While gate[DOWN] is not open the server's EOF
+	 * is not passed to the client: turn() decides.
+	 */
+	void (*frame)(struct kl_rconn *c, int dir);
+	void (*turn)(struct kl_rconn *c);
+};
+
+/* Directions of a kl_rconn (indexes of c->gate). */
+enum { KL_UP = 0, KL_DOWN = 1 };
+#define KL_GATE_OPEN UINT32_MAX
+/* Room a framed direction keeps free in its block: a rewritten head may grow in place by this much. */
+#define KL_RELAY_HEAD_SLACK 256u
+
+/* HTTP forwarding: the framing of the exchange in flight (sess_connect.c). */
+struct kl_rhttp {
+	struct kl_httpresp_chunked req_ck, resp_ck;
+	uint64_t req_left, resp_left;   /* body bytes not yet cleared (Content-Length) */
+	uint8_t req_mode, resp_mode;    /* sess_connect.c's BODY_* */
+	uint8_t flags;                  /* sess_connect.c's HF_* */
+	uint8_t nreq;                   /* requests served on this client connection, saturating */
 };
 
 struct kl_rconn {
@@ -101,7 +129,9 @@ struct kl_rconn {
 	uint8_t cip[16];
 	uint8_t dip[KL_DNS_MAX_ADDRS][16];
 	const char *why;                        /* close reason for the log line */
-	uint32_t sess_u32;                      /* session scratch (HTTP: bytes of body left) */
+	uint32_t sess_u32;                      /* session scratch */
+	uint32_t gate[2];                       /* framing: bytes cleared for writing per direction */
+	struct kl_rhttp http;                   /* HTTP forwarding state (zero for other sessions) */
 	char host[256];                         /* destination as asked (name or literal) */
 };
 
@@ -175,6 +205,12 @@ int  kl_relay_reply(struct kl_rconn *c, const void *msg, size_t n, int close_aft
 void kl_relay_consume(struct kl_rconn *c, size_t n);
 /* The contiguous handshake bytes in c->up (NULL, 0 when none). */
 const uint8_t *kl_relay_input(const struct kl_rconn *c, size_t *len);
+/* Makes b's bytes one contiguous run at the start of its block (rotates in place). */
+void kl_relay_linearize(struct kl_buf *b);
+/* Closes the server side only (a kept-alive origin that is gone or not needed again). */
+void kl_relay_drop_server(struct kl_rconn *c);
+/* Enters CLOSING with nothing more to say: flush c->down, half-close, drain, close with why. */
+void kl_relay_finish(struct kl_rconn *c, const char *why);
 /* Takes a buffer block for b now, or NULL (pool empty). */
 int  kl_relay_buf_get(struct kl_rconn *c, struct kl_buf *b);
 /* Returns b's block when empty (LIFO) and wakes a waiter. */

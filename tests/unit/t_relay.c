@@ -34,7 +34,7 @@ static void setup(uint32_t nbufs, uint32_t idle_ms)
 	rc.idle_ms = idle_ms;
 	rc.uplink_only_ms = rc.downlink_only_ms = 10000;
 	kl_ev_init(&ev, evmem, sizeof(evmem), 256, 16);
-	kl_pool_init(&conns, "conn", connmem, 640, 4);
+	kl_pool_init(&conns, "conn", connmem, 704, 4);
 	kl_pool_init(&bufs, "buf", bufmem, BLK, nbufs);
 	kl_rlisten_init(&l, &rc, &ev, &dns, &conns, &bufs, NULL, err);
 	l.ops = &test_ops;
