@@ -3,7 +3,7 @@
 #   proto/, img/  include only base/ (and codec/crypto libraries)
 #   base/         includes nothing of ours but base/
 #   port.h        only from ev/, net/, app/ (and port/ itself)
-#   relay/, imgsrv/ never include each other
+#   relay/, imgsrv/ never include each other; nothing below app/ includes app/
 # Prints each violation; exit 1 when there is one. Runs as a test in `make test`.
 cd "$(dirname "$0")/.." || exit 2
 bad=0
@@ -20,6 +20,10 @@ done
 for f in src/*/*.[ch]; do
 	case "$f" in src/ev/*|src/net/*|src/app/*) continue ;; esac
 	if grep -q '#include "port.h"' "$f"; then viol "$f includes port.h"; fi
+done
+for f in src/*/*.[ch]; do
+	case "$f" in src/app/*) continue ;; esac
+	if grep -q '#include "app/' "$f"; then viol "$f includes app/ (only app/ may; calls go down)"; fi
 done
 for f in src/relay/*.[ch]; do
 	[ -f "$f" ] && grep -q '#include "imgsrv/' "$f" && viol "$f includes imgsrv/"

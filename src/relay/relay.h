@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/conf.h"
+#include "base/confdata.h"
 #include "base/buf.h"
 #include "base/metric.h"
 #include "base/pool.h"
