@@ -19,4 +19,5 @@ for s in "${sections[@]}"; do
 	bash "tests/bench/$s.sh" >/dev/null || echo "bench $s failed" >&2
 	[ -f "$BENCH_OUT/$s.md" ] && { cat "$BENCH_OUT/$s.md"; echo; } >>"$BENCH_OUT/bench.md"
 done
+python3 tests/bench/plot.py "$BENCH_OUT" "$BENCH_OUT" >&2 || echo "plots not drawn" >&2
 cat "$BENCH_OUT/bench.md"
