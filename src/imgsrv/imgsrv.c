@@ -289,41 +289,42 @@ static void finish(struct conn *c)
 	}
 }
 
+/*
+ * Writes p[*off..len) as far as the socket takes it. Returns 1 when all
+ * is sent, 0 when the socket is full, -1 on an error.
+ */
+static int send_part(struct conn *c, const uint8_t *p, size_t len, size_t *off, int *progress)
+{
+	while (*off < len) {
+		ssize_t n = kl_tcp_write(c->fd, p + *off, len - *off);
+		if (n == KL_AGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		*off += (size_t)n;
+		c->bytes_out += (uint64_t)n;
+		*progress = 1;
+	}
+	return 1;
+}
+
 static void flush(struct conn *c)
 {
 	struct kl_imgsrv *s = c->s;
-	ssize_t n;
-	int progress = 0;
+	size_t head_off = c->out_off;
+	int progress = 0, rc;
 
-	while (c->out_off < c->out_len) {
-		n = kl_tcp_write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-		if (n == KL_AGAIN)
-			goto wait;
-		if (n < 0) {
-			c->keepalive = 0;
-			finish(c);
-			return;
-		}
-		c->out_off += (uint32_t)n;
-		c->bytes_out += (uint64_t)n;
-		progress = 1;
+	/* the response head (and a short body) in out[], then the image body */
+	rc = send_part(c, (const uint8_t *)c->out, c->out_len, &head_off, &progress);
+	c->out_off = (uint32_t)head_off;
+	if (rc == 1 && c->body)
+		rc = send_part(c, c->body, c->body_len, &c->body_off, &progress);
+	if (rc < 0)
+		c->keepalive = 0;
+	if (rc != 0) {
+		finish(c);
+		return;
 	}
-	while (c->body && c->body_off < c->body_len) {
-		n = kl_tcp_write(c->fd, c->body + c->body_off, c->body_len - c->body_off);
-		if (n == KL_AGAIN)
-			goto wait;
-		if (n < 0) {
-			c->keepalive = 0;
-			finish(c);
-			return;
-		}
-		c->body_off += (size_t)n;
-		c->bytes_out += (uint64_t)n;
-		progress = 1;
-	}
-	finish(c);
-	return;
-wait:
 	if (progress)
 		kl_timer_arm(s->ev, &c->timer, s->conf->idle_timeout_ms, on_timer, c);
 }
