@@ -318,22 +318,26 @@ static int check_ip(struct kl_stream *s)
 	return KL_EDENIED;
 }
 
+/* A call that would block records which way (for want()); anything else fails. */
+static ssize_t blocked_or_fail(struct kl_stream *s, int rc)
+{
+	struct kl_tls_sess *t = s->ctx;
+
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		t->want = rc == MBEDTLS_ERR_SSL_WANT_READ ? KL_EV_RD : KL_EV_WR;
+		return KL_AGAIN;
+	}
+	return fail(s, rc);
+}
+
 /* Drives the handshake; 0 once complete, KL_AGAIN while waiting, else an error. */
 static ssize_t handshake(struct kl_stream *s)
 {
 	struct kl_tls_sess *t = s->ctx;
 	int rc = mbedtls_ssl_handshake(&t->ssl);
 
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
-		t->want = KL_EV_RD;
-		return KL_AGAIN;
-	}
-	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-		t->want = KL_EV_WR;
-		return KL_AGAIN;
-	}
 	if (rc)
-		return fail(s, rc);
+		return blocked_or_fail(s, rc);
 	if (check_pin(s) < 0 || check_ip(s) < 0) {
 		if (!s->err)
 			s->err = EPROTO;
@@ -363,11 +367,7 @@ static ssize_t t_read(struct kl_stream *s, void *b, size_t n)
 	 * cannot tell truncation from a finished transfer any better than TCP. */
 	if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
 		return 0;
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-		t->want = rc == MBEDTLS_ERR_SSL_WANT_READ ? KL_EV_RD : KL_EV_WR;
-		return KL_AGAIN;
-	}
-	return fail(s, rc);
+	return blocked_or_fail(s, rc);
 }
 
 static ssize_t t_write(struct kl_stream *s, const void *b, size_t n)
@@ -389,11 +389,7 @@ static ssize_t t_write(struct kl_stream *s, const void *b, size_t n)
 		t->want = 0;
 		return rc;
 	}
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-		t->want = rc == MBEDTLS_ERR_SSL_WANT_READ ? KL_EV_RD : KL_EV_WR;
-		return KL_AGAIN;
-	}
-	return fail(s, rc);
+	return blocked_or_fail(s, rc);
 }
 
 static int t_shutdown(struct kl_stream *s)
