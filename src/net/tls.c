@@ -37,6 +37,7 @@ struct kl_tls_sess {
 	int fd;
 	int done;                       /* handshake complete */
 	unsigned want;                  /* KL_EV_RD / KL_EV_WR the last call blocked on */
+	size_t wlen;                    /* length of a write that blocked, 0 when none */
 	uint8_t ip_len;                 /* client to an IP literal: 4 or 16, else 0 */
 	uint8_t ip[16];
 	char reason[160];
@@ -373,6 +374,7 @@ static ssize_t t_read(struct kl_stream *s, void *b, size_t n)
 static ssize_t t_write(struct kl_stream *s, const void *b, size_t n)
 {
 	struct kl_tls_sess *t = s->ctx;
+	size_t len = n;
 	ssize_t r;
 	int rc;
 
@@ -382,13 +384,30 @@ static ssize_t t_write(struct kl_stream *s, const void *b, size_t n)
 		return r;
 	if (n == 0)
 		return 0;
-	/* mbedtls keeps a blocked record and wants the same bytes again: the
-	 * caller's ring buffer still holds them at the same place. */
-	rc = mbedtls_ssl_write(&t->ssl, b, n);
+	/*
+	 * A record that blocked stays in mbedtls half sent, and mbedtls then
+	 * answers the next call with that call's length, whatever it is. So a
+	 * retry passes exactly the length that blocked: the caller's buffer
+	 * still holds those bytes at the same place (it acked none of them),
+	 * and may hold more behind them by now, which go in the next record.
+	 */
+	if (t->wlen) {
+		if (n < t->wlen) {
+			snprintf(t->reason, sizeof(t->reason), "a blocked TLS write was retried with fewer bytes");
+			if (!s->err)
+				s->err = EPROTO;
+			return KL_EIO;
+		}
+		len = t->wlen;
+	}
+	rc = mbedtls_ssl_write(&t->ssl, b, len);
 	if (rc >= 0) {
 		t->want = 0;
+		t->wlen = 0;
 		return rc;
 	}
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		t->wlen = len;
 	return blocked_or_fail(s, rc);
 }
 

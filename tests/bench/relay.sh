@@ -23,40 +23,7 @@ SLOW_S=${RELAY_SLOW_SECONDS:-10}
 PP_N=2000
 PP_RUNS=${RELAY_PP_RUNS:-7}
 LOAD="python3 tests/bench/relayload.py"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kl-bench-relay.XXXXXX")
-STARTED=""   # every process this script started, stopped by PID on exit
-
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	local p
-	for p in $STARTED; do stop_pid "$p"; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() { # PORT: up to 5 s for something to accept there
-	for _ in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-bg() { # LOG CMD...: start in the background, remember the PID in BG_PID
-	local log=$1; shift
-	"$@" >>"$log" 2>&1 &
-	BG_PID=$!
-	STARTED="$STARTED $BG_PID"
-}
+bench_procs kl-bench-relay
 
 # 1000 relayed connections need 2000+ descriptors in the relay and as many
 # in the client and origin.

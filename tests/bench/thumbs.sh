@@ -14,41 +14,7 @@ SECS=${THUMBS_SECONDS:-10}
 CONNS=${THUMBS_CONNS:-4 32}
 IMG=$(cd ../shared/bench-images && pwd)
 FILES="photo-12mp.jpg photo-2mp-rgba.png"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kl-bench-thumbs.XXXXXX")
-STARTED=""
-
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	local p
-	touch "$tmp/stop"
-	for p in $STARTED; do stop_pid "$p"; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() { # PORT: up to 10 s for something to accept there
-	for _ in $(seq 1 200); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-bg() { # LOG CMD...: start in the background, PID in BG_PID
-	local log=$1; shift
-	"$@" >>"$log" 2>&1 &
-	BG_PID=$!
-	STARTED="$STARTED $BG_PID"
-}
+bench_procs kl-bench-thumbs
 status_kb() { # FIELD PID...: sum of /proc/PID/status FIELD (VmRSS, VmHWM)
 	local f=$1 p v s=0; shift
 	for p in "$@"; do

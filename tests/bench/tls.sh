@@ -24,40 +24,7 @@ HS_N=${TLS_HS:-2000}
 HS_C=${TLS_HS_CONC:-4}
 HS_S=60   # a handshake run stops after this many seconds at the latest
 LOAD="python3 tests/bench/tlsload.py"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kl-bench-tls.XXXXXX")
-STARTED=""   # every process this script started, stopped by PID on exit
-
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	local p
-	for p in $STARTED; do stop_pid "$p"; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() { # PORT: up to 5 s for something to accept there
-	for _ in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-bg() { # LOG CMD...: start in the background, remember the PID in BG_PID
-	local log=$1; shift
-	"$@" >>"$log" 2>&1 &
-	BG_PID=$!
-	STARTED="$STARTED $BG_PID"
-}
+bench_procs kl-bench-tls
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # A throw-away CA and a server certificate for localhost / 127.0.0.1,
