@@ -123,6 +123,50 @@ static int session(struct kl_tls_conf *sc, struct kl_tls_conf *cc, const char *s
 	return rc;
 }
 
+/*
+ * A write that blocks is retried with more bytes than before (the relay's
+ * buffer filled up meanwhile): the stream must take exactly what it had
+ * started, so the reader gets every byte once and in order.
+ */
+static void blocked_write_retry(struct kl_tls_conf *sc, struct kl_tls_conf *cc)
+{
+	static uint8_t out[1 << 20], in[1 << 20];
+	struct kl_stream cli, srv;
+	size_t sent = 0, got = 0, step = 3000;
+	int sv[2], grew = 0, small = 4096;
+
+	pair(sv);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 13 + (i >> 9));
+	if (kl_tls_start(&srv, sv[0], sc, &pool, NULL) || kl_tls_start(&cli, sv[1], cc, &pool, "localhost")) {
+		T_OK(0, "blocked write: sessions");
+		return;
+	}
+	T_EQ_INT(drive(&cli, &srv, heap_now()), 0, "blocked write: handshake");
+	for (int k = 0; k < 200000 && got < sizeof(in); k++) {
+		size_t offer = KL_MIN(step, sizeof(out) - sent);
+		ssize_t w = sent < sizeof(out) ? kl_stream_write(&cli, out + sent, offer) : 0;
+		if (w > 0) {
+			sent += (size_t)w;
+			step = 3000;
+		} else if (w == KL_AGAIN) {
+			step = 9000;    /* offer more than the blocked write held */
+			grew++;
+		}
+		/* drain slowly so writes keep blocking */
+		ssize_t r = kl_stream_read(&srv, in + got, KL_MIN((size_t)1500, sizeof(in) - got));
+		if (r > 0)
+			got += (size_t)r;
+	}
+	T_OK(grew > 0, "blocked write: writes blocked and were retried with more bytes (%d times)", grew);
+	T_OK(got == sizeof(in) && memcmp(in, out, sizeof(in)) == 0,
+	     "blocked write: 1 MB arrives whole and in order (%zu bytes)", got);
+	kl_stream_close(&cli, 0);
+	kl_stream_close(&srv, 0);
+}
+
 int main(void)
 {
 	struct kl_tls_conf *srv = (void *)conf_mem[0], *ok = (void *)conf_mem[1], *wrong = (void *)conf_mem[2];
@@ -195,6 +239,8 @@ int main(void)
 	     "a missing certificate is named: %s", err);
 	kl_tls_conf_reset(tmp);
 	T_OK(kl_tls_server_conf(tmp, path("srv.pem"), path("ec.key"), err) < 0, "a key that does not match is refused: %s", err);
+
+	blocked_write_retry(srv, ok);
 
 	/* Garbage instead of a ClientHello: the server fails cleanly. */
 	{
