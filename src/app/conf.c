@@ -624,38 +624,40 @@ static int each_item(struct ps *p, const struct key *k, char *v,
 	}
 }
 
-static int add_rule(struct ps *p, const struct key *k, const char *item)
+/*
+ * Appends item, already judged by the caller (why = NULL when valid), to a
+ * fixed list of *n entries of at most max. Errors name the key and line.
+ */
+static int append_item(struct ps *p, const struct key *k, const char *why, const char *item,
+		       char (*list)[KL_CONF_RULE], unsigned *n, unsigned max)
 {
-	struct kl_conf_rules *r = (struct kl_conf_rules *)(p->base + k->off);
-	const char *why = k->type == K_CIDRS ? parse_cidr(item) : parse_dest(item);
 	char sh[SHOWN + 4];
 
 	if (why)
 		return fail(p, p->line, k->name, KL_EINVAL, "%s: \"%s\"", why, shown(sh, item));
-	if (r->n == KL_CONF_MAX_CIDRS)
-		return fail(p, p->line, k->name, KL_ETOOBIG, "more than %d entries", KL_CONF_MAX_CIDRS);
+	if (*n == max)
+		return fail(p, p->line, k->name, KL_ETOOBIG, "more than %u entries", max);
 	if (strlen(item) >= KL_CONF_RULE)
 		return fail(p, p->line, k->name, KL_ETOOBIG, "entry longer than %d bytes: \"%s\"",
 			    KL_CONF_RULE - 1, shown(sh, item));
-	strcpy(r->item[r->n++], item);
+	strcpy(list[(*n)++], item);
 	return 0;
+}
+
+static int add_rule(struct ps *p, const struct key *k, const char *item)
+{
+	struct kl_conf_rules *r = (struct kl_conf_rules *)(p->base + k->off);
+	const char *why = k->type == K_CIDRS ? parse_cidr(item) : parse_dest(item);
+
+	return append_item(p, k, why, item, r->item, &r->n, KL_CONF_MAX_CIDRS);
 }
 
 static int add_source(struct ps *p, const struct key *k, const char *item)
 {
 	struct kl_conf_thumbs *t = &p->c->thumbs;
 	const char *why = parse_source(item);
-	char sh[SHOWN + 4];
 
-	if (why)
-		return fail(p, p->line, k->name, KL_EINVAL, "%s: \"%s\"", why, shown(sh, item));
-	if (t->nsources == KL_CONF_MAX_SOURCES)
-		return fail(p, p->line, k->name, KL_ETOOBIG, "more than %d entries", KL_CONF_MAX_SOURCES);
-	if (strlen(item) >= KL_CONF_RULE)
-		return fail(p, p->line, k->name, KL_ETOOBIG, "entry longer than %d bytes: \"%s\"",
-			    KL_CONF_RULE - 1, shown(sh, item));
-	strcpy(t->allowed_sources[t->nsources++], item);
-	return 0;
+	return append_item(p, k, why, item, t->allowed_sources, &t->nsources, KL_CONF_MAX_SOURCES);
 }
 
 /*

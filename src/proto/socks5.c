@@ -223,30 +223,29 @@ int kl_socks5_build_request(uint8_t *out, size_t cap, uint8_t cmd, uint8_t atyp,
 	return (int)(off + addr_len + 2);
 }
 
-/* see socks5.h */
-int kl_socks5_parse_method(const uint8_t *in, size_t len, uint8_t *method)
+/* The server's two-byte answers: a version byte, then one value. */
+static int two_byte_reply(const uint8_t *in, size_t len, uint8_t ver, uint8_t *value)
 {
 	if (len < 1)
 		return KL_AGAIN;
-	if (in[0] != KL_SOCKS5_VER)
+	if (in[0] != ver)
 		return KL_EINVAL;
 	if (len < 2)
 		return KL_AGAIN;
-	*method = in[1];
+	*value = in[1];
 	return 2;
+}
+
+/* see socks5.h */
+int kl_socks5_parse_method(const uint8_t *in, size_t len, uint8_t *method)
+{
+	return two_byte_reply(in, len, KL_SOCKS5_VER, method);
 }
 
 /* see socks5.h */
 int kl_socks5_parse_auth_reply(const uint8_t *in, size_t len, uint8_t *status)
 {
-	if (len < 1)
-		return KL_AGAIN;
-	if (in[0] != KL_SOCKS5_AUTH_VER)
-		return KL_EINVAL;
-	if (len < 2)
-		return KL_AGAIN;
-	*status = in[1];
-	return 2;
+	return two_byte_reply(in, len, KL_SOCKS5_AUTH_VER, status);
 }
 
 /* see socks5.h */
